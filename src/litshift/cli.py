@@ -1,0 +1,64 @@
+"""The ``litshift`` command line: one subcommand per pipeline stage or user task.
+
+Each subcommand lives next to the code it drives, in a module exposing
+``configure_parser(parser)`` and ``run(args) -> int``; this file only wires them up and
+configures logging once. Modules are imported lazily so ``litshift sql`` does not pay for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "main"]
+
+#: subcommand -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "curate-assigned": (
+        "litshift.ingest.curate_assigned",
+        "NMRShiftDB2 SD file -> atom-assigned spectra (assigned.parquet)",
+    ),
+    "curate-unassigned": (
+        "litshift.ingest.curate_unassigned",
+        "NMRShiftDB2 JSON lines -> molecule-level shift sets (unassigned.parquet)",
+    ),
+    "split": ("litshift.data.splits", "leakage-safe train/valid/test split of assigned molecules"),
+    "catalog": ("litshift.data.catalog", "(re)build the DuckDB catalog of curated tables"),
+    "sql": ("litshift.data.sql", "run a SQL query against the DuckDB catalog"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="litshift", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text, description=help_text)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # Parse the command name first, then let that command's module declare its own options.
+    known, _ = parser.parse_known_args(argv)
+    module = importlib.import_module(COMMANDS[known.command][0])
+    command_parser = argparse.ArgumentParser(
+        prog=f"litshift {known.command}", description=COMMANDS[known.command][1]
+    )
+    command_parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    module.configure_parser(command_parser)
+    position = argv.index(known.command)
+    args = command_parser.parse_args(argv[:position] + argv[position + 1 :])
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose or known.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    return int(module.run(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

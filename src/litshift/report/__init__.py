@@ -1,0 +1,1 @@
+"""litshift.report"""
