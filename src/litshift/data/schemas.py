@@ -86,6 +86,22 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("smiles", pa.string(), nullable=False),
         ]
     ),
+    # One row per molecule of a conformer shard (results/conformers/shard-XXXX.parquet).
+    # coords[c] is conformer c flattened to n_atoms*3 floats, atoms in the litshift order.
+    "conformers": pa.schema(
+        [
+            pa.field("key", pa.string(), nullable=False),
+            pa.field("smiles", pa.string(), nullable=False),
+            pa.field("atomic_numbers", pa.list_(pa.int8()), nullable=False),
+            pa.field("coords", pa.list_(pa.list_(pa.float32())), nullable=False),
+            pa.field("energy", pa.list_(pa.float64()), nullable=False),
+            pa.field("method", pa.string(), nullable=False),  # ETKDG+MMFF | ETKDG+UFF | failed
+            pa.field("n_attempts", pa.int32(), nullable=False),
+            pa.field("seed", pa.int64(), nullable=False),
+            pa.field("status", pa.string(), nullable=False),  # ok | <failure reason>
+            pa.field("error", pa.string()),
+        ]
+    ),
     # Split membership of every assigned molecule, keyed by InChIKey connectivity block.
     "splits": pa.schema(
         [
