@@ -25,7 +25,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litshift.ingest.curate_unassigned",
         "NMRShiftDB2 JSON lines -> molecule-level shift sets (unassigned.parquet)",
     ),
-    "split": ("litshift.data.splits", "leakage-safe train/valid/test split of assigned molecules"),
+    "split": (
+        "litshift.data.splits",
+        "leakage-safe train/valid/test split of assigned molecules and the weak training set",
+    ),
+    "collect-molecules": (
+        "litshift.data.molecules",
+        "distinct structures that need conformers (molecules.parquet)",
+    ),
     "catalog": ("litshift.data.catalog", "(re)build the DuckDB catalog of curated tables"),
     "sql": ("litshift.data.sql", "run a SQL query against the DuckDB catalog"),
 }

@@ -19,7 +19,15 @@ import pyarrow.parquet as pq
 
 from litshift.data.schemas import schema
 
-__all__ = ["SchemaError", "atomic_path", "read_table", "rows_to_table", "validate", "write_table"]
+__all__ = [
+    "SchemaError",
+    "atomic_path",
+    "read_table",
+    "reject_row",
+    "rows_to_table",
+    "validate",
+    "write_table",
+]
 
 
 class SchemaError(ValueError):
@@ -73,6 +81,15 @@ def validate(table: pa.Table, name: str) -> pa.Table:
 def rows_to_table(rows: Sequence[dict[str, Any]], name: str) -> pa.Table:
     """Build a table of schema ``name`` from row dicts (an empty list gives an empty table)."""
     return validate(pa.Table.from_pylist(list(rows), schema=schema(name)), name)
+
+
+def reject_row(source: str, record_id: str | None, stage: str, message: str, excerpt: str) -> dict:
+    """A ``rejected`` row. ``message`` is ``"reason: detail"``; the reason part stays a stable
+    category (so rejects can be counted per reason) and the detail goes in front of the excerpt."""
+    reason, _, detail = message.partition(": ")
+    text = f"{detail} | {excerpt}" if detail else excerpt
+    return {"source": source, "record_id": record_id, "stage": stage, "reason": reason,
+            "excerpt": text[:500]}
 
 
 def write_table(table: pa.Table | Sequence[dict[str, Any]], path: str | os.PathLike[str],

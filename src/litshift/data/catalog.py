@@ -1,0 +1,73 @@
+"""The DuckDB catalog: one view per curated/derived Parquet output.
+
+Views point at Parquet files (nothing is copied), so the catalog is cheap to rebuild and always
+shows the current outputs. Paths are relative to the repository root: query from there
+(``litshift sql`` does) or ``cd`` there before opening the file in the ``duckdb`` shell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import logging
+from pathlib import Path
+
+from litshift.data.io import atomic_path
+
+__all__ = ["VIEWS", "build_catalog", "configure_parser", "run"]
+
+logger = logging.getLogger(__name__)
+
+#: view name -> Parquet path or glob, relative to the results directory.
+VIEWS: dict[str, str] = {
+    "assigned": "curated/assigned.parquet",
+    "unassigned": "curated/unassigned.parquet",
+    "literature": "curated/literature.parquet",
+    "rejected": "curated/rejected/*.parquet",
+    "splits": "splits/assigned_splits.parquet",
+    "weak_train": "splits/weak_train.parquet",
+    "literature_test": "splits/literature_test.parquet",
+    "molecules": "conformers/molecules.parquet",
+    "conformers": "conformers/shard-*.parquet",
+}
+
+
+def build_catalog(db_path: str | Path, results_dir: str | Path) -> dict[str, int]:
+    """(Re)create ``db_path`` with a view for every output that exists; returns row counts."""
+    import duckdb
+
+    counts: dict[str, int] = {}
+    with atomic_path(db_path) as tmp:
+        tmp.unlink()  # duckdb refuses to open an empty non-database file
+        con = duckdb.connect(str(tmp))
+        try:
+            for name, pattern in VIEWS.items():
+                path = f"{Path(results_dir).as_posix()}/{pattern}"
+                if not glob.glob(path):
+                    logger.info("catalog: no files for view %s (%s) yet", name, path)
+                    continue
+                con.execute(
+                    f"CREATE VIEW {name} AS SELECT * FROM "
+                    f"read_parquet('{path}', union_by_name = true)"
+                )
+                counts[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+        finally:
+            con.close()
+    return counts
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", default="results/catalog.duckdb", help="catalog file to write")
+    parser.add_argument("--results", default="results", help="results directory")
+    parser.add_argument("inputs", nargs="*", help="outputs the catalog depends on (for Snakemake)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from litshift.tracking import stage_run
+
+    with stage_run("catalog", {"db": args.db}) as tracker:
+        counts = build_catalog(args.db, args.results)
+        tracker.log_metrics({f"rows.{k}": v for k, v in counts.items()})
+    for name, count in counts.items():
+        logger.info("view %-16s %10d rows", name, count)
+    return 0

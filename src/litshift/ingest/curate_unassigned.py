@@ -1,0 +1,143 @@
+"""Stage ``curate_unassigned``: NMRShiftDB2 JSON lines -> molecule-level shift sets.
+
+The JSON dump carries spectra whose atom indices refer to molblocks it does not include, so the
+indices cannot be mapped onto the SMILES. What survives is the *set* of shifts of the molecule,
+exactly the kind of weak label the sorted-matching loss learns from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from litshift.chem.molecules import MoleculeError, canonical_smiles, inchikey, mol_from_smiles
+from litshift.chem.nuclei import add_window_argument, window_violation, windows_from_args
+from litshift.chem.solvents import classify
+from litshift.data.io import reject_row, write_table
+from litshift.ingest.nmrshiftdb2 import (
+    SpectrumTagError,
+    open_text,
+    parse_indexed_tag,
+    parse_number,
+    parse_spectrum,
+    spectrum_tags,
+)
+from litshift.tracking import stage_run
+
+__all__ = ["curate_json_records", "configure_parser", "run"]
+
+logger = logging.getLogger(__name__)
+
+STAGE = "curate_unassigned"
+SOURCE = "nmrshiftdb2_jsonl"
+
+
+@dataclass(slots=True)
+class UnassignedResult:
+    """Rows of the ``unassigned`` and ``rejected`` tables plus counters for tracking."""
+
+    rows: list[dict] = field(default_factory=list)
+    rejected: list[dict] = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+
+    def reject(self, record_id: str, message: str, excerpt: str) -> None:
+        self.rejected.append(reject_row(SOURCE, record_id, STAGE, message, excerpt))
+        self.counts[f"rejected.{self.rejected[-1]['reason']}"] += 1
+
+
+def curate_json_records(
+    lines: Iterable[str], nuclei: set[str], windows: dict[str, tuple[float, float]]
+) -> UnassignedResult:
+    """Parse JSON lines into molecule-level shift sets (pure; no I/O)."""
+    result = UnassignedResult()
+    for line_number, line in enumerate(lines):
+        if not line.strip():
+            continue
+        result.counts["records_read"] += 1
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            result.reject(f"line {line_number + 1}", f"unparseable JSON: {err.msg}", line)
+            continue
+        record_id = str(record.get("nmrshiftdb2 ID") or f"line {line_number + 1}")
+        try:
+            mol = mol_from_smiles(record.get("SMILES"))
+            smiles, key = canonical_smiles(mol), inchikey(mol)
+        except MoleculeError as err:
+            result.reject(record_id, str(err), str(record.get("SMILES")))
+            continue
+        solvents = parse_indexed_tag(record.get("Solvent"))
+        temperatures = parse_indexed_tag(record.get("Temperature [K]"))
+        fields = parse_indexed_tag(record.get("Field Strength [MHz]"))
+        kept = 0
+        for nucleus, index, value in spectrum_tags(record):
+            if nucleus not in nuclei:
+                result.counts[f"spectra_not_selected.{nucleus}"] += 1
+                continue
+            result.counts[f"spectra_read.{nucleus}"] += 1
+            try:
+                peaks = parse_spectrum(value)
+            except SpectrumTagError as err:
+                result.reject(record_id, str(err), f"Spectrum {nucleus} {index}: {value}")
+                continue
+            shifts = [p.shift for p in peaks]
+            if (reason := window_violation(shifts, nucleus, windows)):
+                result.reject(record_id, reason, f"Spectrum {nucleus} {index}: {value}")
+                continue
+            solvent_raw = solvents.get(index)
+            solvent, solvent_class = classify(solvent_raw)
+            result.rows.append(
+                {
+                    "source": SOURCE,
+                    "record_id": f"{record_id}:{nucleus}:{index}",
+                    "inchikey": key,
+                    "smiles": smiles,
+                    "nucleus": nucleus,
+                    "solvent_raw": solvent_raw,
+                    "solvent": solvent,
+                    "solvent_class": solvent_class,
+                    "temperature_k": parse_number(temperatures.get(index)),
+                    "field_mhz": parse_number(fields.get(index)),
+                    "shifts": shifts,
+                    "multiplicity": [p.multiplicity for p in peaks] if nucleus == "1H" else None,
+                }
+            )
+            result.counts[f"spectra_kept.{nucleus}"] += 1
+            kept += 1
+        result.counts["records_kept" if kept else "records_without_selected_spectrum"] += 1
+    return result
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("jsonl", help="NMRShiftDB2 JSON-lines file (optionally gzipped)")
+    parser.add_argument("--out", required=True, help="unassigned.parquet to write")
+    parser.add_argument("--rejected", required=True, help="rejected rows (Parquet) to write")
+    parser.add_argument("--nuclei", default="1H,13C", help="comma-separated nuclei to keep")
+    parser.add_argument("--max-records", type=int, default=None,
+                        help="read only the first N records (subsample knob)")
+    add_window_argument(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    nuclei = set(args.nuclei.split(","))
+    windows = windows_from_args(args.window)
+    params = {"input": args.jsonl, "nuclei": sorted(nuclei), "windows": windows,
+              "max_records": args.max_records}
+    with stage_run(STAGE, params) as tracker:
+        lines = itertools.islice(open_text(args.jsonl), args.max_records)
+        result = curate_json_records(tqdm(lines, desc=STAGE, unit=" records", mininterval=5),
+                                     nuclei, windows)
+        write_table(result.rows, args.out, "unassigned")
+        write_table(result.rejected, args.rejected, "rejected")
+        summary = dict(sorted(result.counts.items()))
+        tracker.log_metrics(summary)
+        tracker.log_dict(summary, "summary.json")
+    logger.info("%s: %s", STAGE, summary)
+    return 0

@@ -1,0 +1,30 @@
+# Config validation, tracking environment and the few input functions rules share.
+import os
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from snakemake.utils import validate
+
+
+validate(config, schema="../schemas/config.schema.yaml")
+
+# Rules call the `litshift` CLI of the interpreter running Snakemake (the project's .venv).
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+# MLflow settings reach every job (local or sbatch'ed) through the environment.
+os.environ.setdefault("MLFLOW_TRACKING_URI", config["tracking"]["uri"])
+os.environ.setdefault("MLFLOW_EXPERIMENT_NAME", config["tracking"]["experiment"])
+# One tag groups the MLflow runs of one snakemake invocation.
+os.environ.setdefault(
+    "LITSHIFT_PIPELINE_RUN", time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+)
+
+LOGS = "results/logs"
+BENCH = "results/benchmarks"
+ENV = "../../envs/litshift.yaml"
+
+
+def window_args(windows):
+    """`--window 1H=-1,15 ...` from a config mapping nucleus -> [lo, hi]."""
+    return " ".join(f"--window {nuc}={lo},{hi}" for nuc, (lo, hi) in windows.items())

@@ -1,0 +1,53 @@
+# Leakage-safe split of the assigned molecules; the weak training set and the literature test
+# set are derived from it, and every structure that needs conformers is collected.
+
+
+rule split:
+    input:
+        assigned=rules.curate_assigned.output.table,
+        unassigned=rules.curate_unassigned.output.table,
+    output:
+        splits="results/splits/assigned_splits.parquet",
+        weak="results/splits/weak_train.parquet",
+        literature_test="results/splits/literature_test.parquet",
+    params:
+        fractions=",".join(str(f) for f in config["split"]["fractions"]),
+        seed=config["split"]["seed"],
+        method=config["split"]["method"],
+    log:
+        f"{LOGS}/split.log",
+    benchmark:
+        f"{BENCH}/split.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        ENV
+    shell:
+        "litshift split --assigned {input.assigned} --unassigned {input.unassigned}"
+        " --fractions {params.fractions} --seed {params.seed} --method {params.method}"
+        " --out-splits {output.splits} --out-weak {output.weak}"
+        " --out-literature-test {output.literature_test} > {log} 2>&1"
+
+
+rule collect_molecules:
+    input:
+        assigned=rules.curate_assigned.output.table,
+        weak=rules.split.output.weak,
+        literature_test=rules.split.output.literature_test,
+    output:
+        "results/conformers/molecules.parquet",
+    log:
+        f"{LOGS}/collect_molecules.log",
+    benchmark:
+        f"{BENCH}/collect_molecules.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        ENV
+    shell:
+        "litshift collect-molecules --assigned {input.assigned}"
+        " --weak {input.weak} {input.literature_test} --out {output} > {log} 2>&1"
