@@ -152,10 +152,10 @@ def stage_run(stage: str, params: Mapping[str, Any] | None = None) -> Iterator[S
     db = _sqlite_path(uri)
     if db is not None:
         db.parent.mkdir(parents=True, exist_ok=True)
-    client = MlflowClient(tracking_uri=uri)
     experiment = os.environ.get("MLFLOW_EXPERIMENT_NAME", DEFAULT_EXPERIMENT)
     tags = {"stage": stage, "pipeline_run": os.environ.get("LITSHIFT_PIPELINE_RUN", "manual")}
-    with _store_lock(uri):
+    with _store_lock(uri):  # creating the client may create/migrate the SQLite schema
+        client = MlflowClient(tracking_uri=uri)
         run = client.create_run(_experiment_id(client, experiment, uri), run_name=stage, tags=tags)
     handle = StageRun(client, run.info.run_id, uri)
     if params:

@@ -54,7 +54,7 @@ class SolventInfo:
 SOLVENTS: tuple[SolventInfo, ...] = (
     SolventInfo(
         "CDCl3",
-        ("cdcl3", "cdci3", "cdc13", "chloroform-d", "chloroform-d1", "chloroform-d3",
+        ("cdcl3", "cdci3", "cdc13", "cdcl 3", "chloroform-d", "chloroform-d1", "chloroform-d3",
          "deuterochloroform", "deuteriochloroform", "deuterated chloroform", "chloroform",
          "chcl3", "[d]chloroform", "[d1]chloroform"),
         residual_1h=(7.26,), residual_13c=(77.16,),
@@ -62,7 +62,7 @@ SOLVENTS: tuple[SolventInfo, ...] = (
     SolventInfo(
         "DMSO-d6",
         ("dmso-d6", "dmso-d 6", "d6-dmso", "[d6]dmso", "[d6]-dmso", "[d6] dmso", "dmso", "dmso d6",
-         "dmsod6", "(cd3)2so", "cd3socd3", "c2d6so", "dimethylsulfoxide-d6",
+         "dmsod6", "dmco-d6", "(cd3)2so", "cd3socd3", "c2d6so", "dimethylsulfoxide-d6",
          "dimethylsulphoxide-d6", "dimethyl sulfoxide-d6", "dimethyl sulphoxide-d6",
          "deuterated dimethyl sulfoxide", "dimethyl sulfoxide", "dimethylsulfoxide",
          "hexadeuterodimethyl sulfoxide"),
@@ -76,7 +76,7 @@ SOLVENTS: tuple[SolventInfo, ...] = (
     ),
     SolventInfo(
         "acetone-d6",
-        ("acetone-d6", "(cd3)2co", "cd3cocd3", "[d6]acetone", "d6-acetone", "acetone",
+        ("acetone-d6", "(cd3)2co", "cd3cocd3", "cd3cocd", "[d6]acetone", "d6-acetone", "acetone",
          "(ch3)2co"),
         residual_1h=(2.05,), residual_13c=(29.84, 206.26),
     ),
@@ -93,8 +93,8 @@ SOLVENTS: tuple[SolventInfo, ...] = (
     ),
     SolventInfo(
         "CD3CN",
-        ("cd3cn", "acetonitrile-d3", "[d3]acetonitrile", "mecn-d3", "mecn", "ch3cn",
-         "acetonitrile"),
+        ("cd3cn", "acetonitrile-d3", "[d3]acetonitrile", "mecn-d3", "mecn", "ch3cn", "cdcn",
+         "acetonitrile", "acetonitril"),
         residual_1h=(1.94,), residual_13c=(1.32, 118.26),
     ),
     SolventInfo(
@@ -111,7 +111,8 @@ SOLVENTS: tuple[SolventInfo, ...] = (
     ),
     SolventInfo(
         "toluene-d8",
-        ("toluene-d8", "[d8]toluene", "d8-toluene", "c7d8", "c6d5cd3", "toluene"),
+        ("toluene-d8", "toluol-d8", "[d8]toluene", "d8-toluene", "c7d8", "c6d5cd3", "toluene",
+         "toluol"),
         residual_1h=(2.08, 6.97, 7.01, 7.09), residual_13c=(20.43, 125.13, 127.96, 128.87),
     ),
     SolventInfo(
@@ -155,6 +156,32 @@ SOLVENTS: tuple[SolventInfo, ...] = (
         ("cyclohexane-d12", "c6d12", "cyclohexane"),
         residual_1h=(1.38,), residual_13c=(26.43,),
     ),
+    SolventInfo(
+        "diethyl ether-d10",
+        ("diethyl ether-d10", "diethylether", "diethyl ether", "et2o", "eto", "ether",
+         "(ch3ch2)2o", "(cd3cd2)2o"),
+        residual_1h=(1.11, 3.26), residual_13c=(15.46, 66.14),
+    ),
+    SolventInfo(
+        "tetrachloroethane-d2",
+        ("tetrachloroethane-d2", "tetrachloro-ethanol", "tetrachloroethane", "c2d2cl4"),
+        residual_1h=(6.00,), residual_13c=(73.78,),
+    ),
+    SolventInfo("formic acid-d2", ("formic acid-d2", "dcood", "formic acid")),
+    SolventInfo("dimethyl ether-d6", ("dimethylether-d6", "dimethyl ether-d6", "cd3ocd3")),
+    SolventInfo("nitrobenzene-d5", ("nitrobenzene-d5", "nitrobenzene", "phno2", "c6d5no2")),
+    SolventInfo("ammonia", ("nh3", "ammonia", "nd3")),
+    SolventInfo("C6F6", ("c6f6", "hexafluorobenzene")),
+    SolventInfo("CFCl3", ("cfcl3", "freon-11", "trichlorofluoromethane")),
+    SolventInfo("alkane", ("pentane", "n-pentane", "hexane", "n-hexane", "cyclopentane",
+                           "heptane", "n-heptane")),
+    SolventInfo(
+        "superacid/inorganic",
+        ("so2clf", "sf6", "hf", "hi", "hso3f", "sbf5", "brf5", "cf2clcfcl2", "cf3ccl3",
+         "perfluorotributylamine"),
+    ),
+    SolventInfo("gas phase", ("gas phase",)),
+    SolventInfo("solid state", ("solid phase", "solid state")),
     SolventInfo("CS2", ("cs2", "carbon disulfide", "carbon disulphide")),
     SolventInfo("SO2", ("so2", "liquid so2")),
     SolventInfo("neat", ("neat", "pure liquid", "no solvent")),

@@ -1,0 +1,45 @@
+import pyarrow as pa
+import pytest
+
+from litshift.data.io import SchemaError, atomic_path, read_table, reject_row, write_table
+
+
+def test_write_validates_and_reorders(tmp_path) -> None:
+    rows = [{"key": "k1", "smiles": "CCO"}]
+    table = write_table(rows, tmp_path / "m.parquet", "molecules")
+    assert table.schema.names == ["key", "smiles"]
+    assert read_table(tmp_path / "m.parquet", "molecules").to_pylist() == rows
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (pa.table({"key": ["a"]}), "missing columns"),
+        (pa.table({"key": ["a"], "smiles": ["C"], "extra": [1]}), "unexpected columns"),
+        (pa.table({"key": [None], "smiles": ["C"]}), "nulls"),
+        (pa.table({"key": ["a"], "smiles": [[1.0]]}), "expected string"),
+    ],
+)
+def test_schema_violations_are_named(tmp_path, table: pa.Table, message: str) -> None:
+    with pytest.raises(SchemaError, match=message):
+        write_table(table, tmp_path / "m.parquet", "molecules")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_path_leaves_nothing_when_the_writer_dies(tmp_path) -> None:
+    target = tmp_path / "out.parquet"
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_input_is_a_clear_error(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="molecules table not found"):
+        read_table(tmp_path / "nope.parquet", "molecules")
+
+
+def test_reject_row_keeps_reason_stable() -> None:
+    row = reject_row("src", "1", "stage", "shift outside plausible window: 1H 21", "raw")
+    assert row["reason"] == "shift outside plausible window"
+    assert row["excerpt"] == "1H 21 | raw"
