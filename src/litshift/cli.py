@@ -33,6 +33,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litshift.data.molecules",
         "distinct structures that need conformers (molecules.parquet)",
     ),
+    "concat": ("litshift.data.concat", "concatenate tables of one schema (gathers)"),
+    "train": ("litshift.train.command", "train one run: assigned + weak spectra -> model.pt"),
+    "predict": ("litshift.predict", "predict 1H/13C shifts for SMILES with a trained model"),
     "catalog": ("litshift.data.catalog", "(re)build the DuckDB catalog of curated tables"),
     "sql": ("litshift.data.sql", "run a SQL query against the DuckDB catalog"),
 }

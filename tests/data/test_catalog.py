@@ -11,13 +11,11 @@ from litshift.data.sql import query
 @pytest.fixture
 def results(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "results" / "curated" / "rejected").mkdir(parents=True)
+    (tmp_path / "results" / "curated").mkdir(parents=True)
     pl.DataFrame({"nucleus": ["1H", "13C", "13C"], "solvent_class": ["CDCl3", "other", "other"]}
                  ).write_parquet("results/curated/assigned.parquet")
-    pl.DataFrame({"stage": ["a"], "reason": ["x"]}).write_parquet(
-        "results/curated/rejected/a.parquet")
-    pl.DataFrame({"stage": ["b"], "reason": ["y"], "excerpt": ["z"]}).write_parquet(
-        "results/curated/rejected/b.parquet")
+    pl.DataFrame({"stage": ["a", "b"], "reason": ["x", "y"], "excerpt": [None, "z"]}
+                 ).write_parquet("results/curated/rejected.parquet")
     return tmp_path
 
 

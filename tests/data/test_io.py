@@ -43,3 +43,17 @@ def test_reject_row_keeps_reason_stable() -> None:
     row = reject_row("src", "1", "stage", "shift outside plausible window: 1H 21", "raw")
     assert row["reason"] == "shift outside plausible window"
     assert row["excerpt"] == "1H 21 | raw"
+
+
+def test_concat_gathers_tables_of_one_schema(tmp_path) -> None:
+    from litshift.cli import main
+
+    rows = [reject_row("s", str(i), "stage", "reason: d", "x") for i in range(3)]
+    write_table(rows[:2], tmp_path / "a.parquet", "rejected")
+    write_table(rows[2:], tmp_path / "b.parquet", "rejected")
+    out = tmp_path / "all.parquet"
+    assert main(["concat", "--schema", "rejected", "--out", str(out),
+                 str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")]) == 0
+    assert read_table(out, "rejected").to_pylist() == rows
+    assert main(["concat", "--schema", "rejected", "--out", str(out)]) == 0
+    assert read_table(out, "rejected").num_rows == 0

@@ -48,7 +48,7 @@ def test_pipeline_runs_then_has_nothing_to_do(pipeline, monkeypatch) -> None:
     first = _snakemake(workdir, TARGET)
     assert first.returncode == 0, first.stderr[-3000:]
     for name in ("curated/assigned.parquet", "curated/unassigned.parquet",
-                 "curated/rejected/assigned.parquet", "splits/assigned_splits.parquet",
+                 "curated/rejected/assigned.parquet", "curated/rejected.parquet", "splits/assigned_splits.parquet",
                  "splits/weak_train.parquet", "conformers/molecules.parquet", "catalog.duckdb"):
         assert (workdir / "results" / name).exists(), name
     for rule in ("curate_assigned", "curate_unassigned", "split", "catalog"):

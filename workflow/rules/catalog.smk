@@ -1,4 +1,25 @@
-# The DuckDB catalog: one view per Parquet output (query with `litshift sql "..."`).
+# Gathers across stages, and the DuckDB catalog: one view per Parquet output
+# (query with `litshift sql "..."`).
+
+
+rule gather_rejected:
+    input:
+        rules.curate_assigned.output.rejected,
+        rules.curate_unassigned.output.rejected,
+    output:
+        "results/curated/rejected.parquet",
+    log:
+        f"{LOGS}/gather_rejected.log",
+    benchmark:
+        f"{BENCH}/gather_rejected.tsv"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        ENV
+    shell:
+        "litshift concat --schema rejected --out {output} {input} > {log} 2>&1"
 
 
 rule catalog:
@@ -7,6 +28,7 @@ rule catalog:
         rules.curate_unassigned.output,
         rules.split.output,
         rules.collect_molecules.output,
+        rules.gather_rejected.output,
     output:
         "results/catalog.duckdb",
     log:

@@ -23,7 +23,7 @@ VIEWS: dict[str, str] = {
     "assigned": "curated/assigned.parquet",
     "unassigned": "curated/unassigned.parquet",
     "literature": "curated/literature.parquet",
-    "rejected": "curated/rejected/*.parquet",
+    "rejected": "curated/rejected.parquet",
     "splits": "splits/assigned_splits.parquet",
     "weak_train": "splits/weak_train.parquet",
     "literature_test": "splits/literature_test.parquet",
