@@ -35,7 +35,7 @@ SOLVENT_MODES: tuple[str, ...] = ("cls", "global_bias", "none")
 
 @dataclass
 class ModelConfig:
-    """Architecture hyperparameters; saved in every checkpoint so the weights describe themselves."""
+    """Architecture hyperparameters; saved in every checkpoint so weights describe themselves."""
 
     n_layers: int  # transformer blocks
     n_heads: int  # attention heads; also the width of the pair representation
@@ -53,7 +53,7 @@ class ModelConfig:
     def __post_init__(self) -> None:
         self.nuclei = tuple(self.nuclei)  # JSON/YAML round trips turn tuples into lists
         if self.solvent_mode not in SOLVENT_MODES:
-            raise ValueError(f"solvent_mode must be one of {SOLVENT_MODES}, got {self.solvent_mode!r}")
+            raise ValueError(f"solvent_mode must be in {SOLVENT_MODES}, got {self.solvent_mode!r}")
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
 
@@ -65,7 +65,12 @@ PRESETS: dict[str, ModelConfig] = {
     ),
     # The published Uni-Mol/NMR recipe.
     "paper": ModelConfig(
-        n_layers=15, n_heads=64, d_model=512, d_ffn=2048, n_kernels=128, dropout=0.1,
+        n_layers=15,
+        n_heads=64,
+        d_model=512,
+        d_ffn=2048,
+        n_kernels=128,
+        dropout=0.1,
         attn_dropout=0.1,
     ),
 }
@@ -104,7 +109,8 @@ class GaussianDistanceBias(nn.Module):
             Attention bias, shape ``B x H x N x N``.
         """
         pair = types[:, :, None] * self.n_atom_types + types[:, None, :]  # (B, N, N)
-        x = self.pair_scale(pair).squeeze(-1) * dist + self.pair_shift(pair).squeeze(-1)  # (B, N, N)
+        scale, shift = self.pair_scale(pair)[..., 0], self.pair_shift(pair)[..., 0]  # (B, N, N)
+        x = scale * dist + shift  # (B, N, N)
         std = self.stds.abs() + 1e-2  # (K,)
         z = (x.float().unsqueeze(-1) - self.means) / std  # (B, N, N, K)
         kernels = torch.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * std)  # (B, N, N, K)
@@ -230,8 +236,11 @@ class ShiftTransformer(nn.Module):
         if N > self.config.max_atoms:
             raise ValueError(f"{N} atoms exceed max_atoms={self.config.max_atoms}")
         types = atomic_numbers.clamp(0, self.config.n_atom_types - 1)  # (B, N)
+        # Zero padded coordinates: NaN there would reach real atoms as 0 * NaN in attn @ v.
+        coords = coords.masked_fill((types == 0)[..., None], 0.0)  # (B, N, 3)
         diff = coords[:, :, None, :] - coords[:, None, :, :]  # (B, N, N, 3)
-        dist = diff.pow(2).sum(-1).clamp_min(1e-12).sqrt()  # (B, N, N); explicit, not cdist (mm rounding)
+        # Explicit distances: cdist switches to a matmul formula that loses precision.
+        dist = diff.pow(2).sum(-1).clamp_min(1e-12).sqrt()  # (B, N, N)
         atom_bias = self.distance_bias(dist, types)  # (B, H, N, N)
         pair = F.pad(atom_bias, (1, 0, 1, 0))  # (B, H, N+1, N+1); [CLS] at index 0
         cls_bias = self.cls_pair_bias.view(1, -1, 1).to(pair.dtype)  # (1, H, 1)
@@ -280,10 +289,8 @@ class ShiftTransformer(nn.Module):
         betas: tuple[float, float] = (0.9, 0.99),
         eps: float = 1e-6,
     ) -> torch.optim.AdamW:
-        """AdamW that decays only Linear weight matrices (not biases, norms, embeddings, kernels)."""
-        decay_ids = {
-            id(m.weight) for m in self.modules() if isinstance(m, nn.Linear)
-        }
+        """AdamW decaying only Linear weight matrices (not biases, norms, embeddings, kernels)."""
+        decay_ids = {id(m.weight) for m in self.modules() if isinstance(m, nn.Linear)}
         params = [p for p in self.parameters() if p.requires_grad]
         groups = [
             {"params": [p for p in params if id(p) in decay_ids], "weight_decay": weight_decay},

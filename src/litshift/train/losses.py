@@ -1,4 +1,4 @@
-"""Losses for mixed supervision: per-atom loss on assigned spectra, sorted matching on unassigned ones.
+"""Mixed-supervision losses: per-atom loss on assigned spectra, sorted matching on unassigned ones.
 
 Why sorting is enough: for a cost ``f(x - y)`` with ``f`` convex, the minimum-cost perfect
 matching between two equally sized sets of reals pairs them in sorted order (the cost matrix
