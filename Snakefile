@@ -10,6 +10,7 @@ configfile: "config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/curate.smk"
+include: "workflow/rules/literature.smk"
 include: "workflow/rules/split.smk"
 include: "workflow/rules/catalog.smk"
 

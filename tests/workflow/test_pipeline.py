@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 
 import polars as pl
 import pytest
 import yaml
 
-from tests.conftest import REPO, head_jsonl, head_sdf
-
-TARGET = "results/catalog.duckdb"
+from tests.workflow.tiny_pipeline import TARGET, snakemake, write_workdir
 
 
 def _snakemake(workdir, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
-         "--cores", "2", *args],
-        capture_output=True, text=True, check=False,
-    )
+    return snakemake(workdir, "--cores", "2", *args)
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("pipeline")
-    (workdir / "sample.sdf").write_text(head_sdf(120))
-    (workdir / "sample.jsonl").write_text("".join(head_jsonl(300)))
-    config = {
-        "budget": "test-tiny",
-        "inputs": {"nmrshiftdb2_sdf": str(workdir / "sample.sdf"),
-                   "nmrshiftdb2_jsonl": str(workdir / "sample.jsonl")},
-        "tracking": {"uri": f"sqlite:///{workdir}/results/mlflow/mlflow.db",
-                     "experiment": "pipeline-test"},
-    }
-    (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    write_workdir(workdir, "pipeline-test")
     env_overrides = {"LITSHIFT_TRACKING": "1"}
     return workdir, env_overrides
 
@@ -48,7 +32,9 @@ def test_pipeline_runs_then_has_nothing_to_do(pipeline, monkeypatch) -> None:
     first = _snakemake(workdir, TARGET)
     assert first.returncode == 0, first.stderr[-3000:]
     for name in ("curated/assigned.parquet", "curated/unassigned.parquet",
-                 "curated/rejected/assigned.parquet", "curated/rejected.parquet", "splits/assigned_splits.parquet",
+                 "curated/rejected/assigned.parquet", "curated/rejected.parquet",
+                 "curated/literature.parquet", "splits/literature_test.parquet",
+                 "splits/assigned_splits.parquet",
                  "splits/weak_train.parquet", "conformers/molecules.parquet", "catalog.duckdb"):
         assert (workdir / "results" / name).exists(), name
     for rule in ("curate_assigned", "curate_unassigned", "split", "catalog"):

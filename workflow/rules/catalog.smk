@@ -6,6 +6,7 @@ rule gather_rejected:
     input:
         rules.curate_assigned.output.rejected,
         rules.curate_unassigned.output.rejected,
+        expand(rules.ingest_literature.output.rejected, source=config["literature"]["sources"]),
     output:
         "results/curated/rejected.parquet",
     log:
@@ -26,6 +27,7 @@ rule catalog:
     input:
         rules.curate_assigned.output,
         rules.curate_unassigned.output,
+        rules.gather_literature.output,
         rules.split.output,
         rules.collect_molecules.output,
         rules.gather_rejected.output,

@@ -6,6 +6,7 @@ rule split:
     input:
         assigned=rules.curate_assigned.output.table,
         unassigned=rules.curate_unassigned.output.table,
+        literature=rules.gather_literature.output,
     output:
         splits="results/splits/assigned_splits.parquet",
         weak="results/splits/weak_train.parquet",
@@ -14,6 +15,10 @@ rule split:
         fractions=",".join(str(f) for f in config["split"]["fractions"]),
         seed=config["split"]["seed"],
         method=config["split"]["method"],
+        literature_test=",".join(
+            name for name, source in config["literature"]["sources"].items()
+            if source["role"] == "test"
+        ),
     log:
         f"{LOGS}/split.log",
     benchmark:
@@ -26,6 +31,7 @@ rule split:
         ENV
     shell:
         "litshift split --assigned {input.assigned} --unassigned {input.unassigned}"
+        " --literature {input.literature} --literature-test-sources '{params.literature_test}'"
         " --fractions {params.fractions} --seed {params.seed} --method {params.method}"
         " --out-splits {output.splits} --out-weak {output.weak}"
         " --out-literature-test {output.literature_test} > {log} 2>&1"

@@ -53,6 +53,41 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("multiplicity", pa.list_(pa.string())),
         ]
     ),
+    # One row per NMR block of a literature record (ingest_literature): parsed peaks, the
+    # record's structure and the verdict of the consistency filters. A record without any block
+    # gets one row with a null nucleus. status is "ok" or the reject reason; only "ok" rows may
+    # become weak labels, and only from sources whose role is "train".
+    "literature": pa.schema(
+        [
+            pa.field("source", pa.string(), nullable=False),
+            pa.field("role", pa.string(), nullable=False),  # train | test
+            pa.field("record_id", pa.string(), nullable=False),  # <source>:<record_index>
+            pa.field("record_index", pa.int64(), nullable=False),  # 0-based row of the input
+            pa.field("document_id", pa.string()),  # e.g. the PMCID the paragraph comes from
+            pa.field("block_index", pa.int32()),  # order of the block in the paragraph
+            pa.field("compound_index", pa.int32()),  # 0 = the record's own compound
+            pa.field("compound_label", pa.string()),  # "4c" when the text names one
+            pa.field("nucleus", pa.string()),
+            pa.field("smiles", pa.string()),  # canonical; null if missing/invalid/other compound
+            pa.field("inchikey", pa.string()),
+            *_SOLVENT_FIELDS,
+            pa.field("frequency_mhz", pa.float64()),
+            pa.field("temperature_k", pa.float64()),
+            pa.field("reference", pa.string()),
+            # Per peak, in the order written; a range gives its midpoint in shifts.
+            pa.field("shifts", pa.list_(pa.float64()), nullable=False),
+            pa.field("shift_lo", pa.list_(pa.float64()), nullable=False),
+            pa.field("shift_hi", pa.list_(pa.float64()), nullable=False),
+            pa.field("multiplicity", pa.list_(pa.string())),
+            pa.field("j_hz", pa.list_(pa.list_(pa.float64()))),
+            # Nuclei per peak as reported: the 1H integration (2H), "(2C)" in 13C lists.
+            pa.field("n_h", pa.list_(pa.int32())),
+            pa.field("assignment", pa.list_(pa.string())),
+            pa.field("flags", pa.list_(pa.string())),  # e.g. "solvent residual 77.16"
+            pa.field("status", pa.string(), nullable=False),
+            pa.field("detail", pa.string()),  # numbers behind a reject reason
+        ]
+    ),
     # Everything a stage could not use, with the reason.
     "rejected": pa.schema(
         [
@@ -107,6 +142,19 @@ SCHEMAS: dict[str, pa.Schema] = {
         [
             pa.field("connectivity_key", pa.string(), nullable=False),
             pa.field("split", pa.string(), nullable=False),
+        ]
+    ),
+    # Output of `litshift predict`: one row per (input molecule, nucleus, atom). atom_index
+    # refers to Chem.AddHs(Chem.MolFromSmiles(smiles)) of the SMILES as given by the user.
+    "predictions": pa.schema(
+        [
+            pa.field("input_row", pa.int64(), nullable=False),
+            pa.field("smiles", pa.string(), nullable=False),
+            pa.field("solvent", pa.string(), nullable=False),
+            pa.field("nucleus", pa.string(), nullable=False),
+            pa.field("atom_index", pa.int32(), nullable=False),
+            pa.field("element", pa.string(), nullable=False),
+            pa.field("shift_ppm", pa.float64(), nullable=False),
         ]
     ),
 }

@@ -1,0 +1,498 @@
+"""Stage ``ingest_literature``: literature records -> consistency-checked peak lists.
+
+Inputs (``--format``, detected from the file name by default):
+
+- ``csv``: the annotated layout of NMRExtractor / NMRBank (``Paragraph``, ``SMILES``,
+  ``PMC accession number (PMCID)``, ...; ``.csv``/``.csv.gz``). Only the paragraph, the SMILES
+  and the document id are read: the annotation columns are never used as input.
+- ``text``: one paragraph per line (``.txt``/``.txt.gz``); the record's SMILES may follow the
+  paragraph after a tab (``PARAGRAPH<TAB>SMILES``), otherwise the record has no SMILES.
+- ``parquet``: already-extracted peak lists with columns ``smiles``, ``nucleus``, ``solvent``,
+  ``shifts`` (optionally ``n_h``); they skip the parser and go through the same filters.
+
+Output: the ``literature`` table, one row per NMR block (a record without any block gets one row
+with a null nucleus and status ``no NMR block found``); every non-``ok`` row is also written to
+the shared ``rejected`` table. The input is streamed in chunks; with ``--workers N`` chunks are
+parsed and filtered in N processes while this process merges duplicates (which needs every kept
+list seen so far) and writes, so memory stays bounded by about ``2 N`` chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import logging
+import multiprocessing
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from litshift.chem.molecules import MoleculeError
+from litshift.chem.nuclei import parse_window
+from litshift.chem.solvents import classify
+from litshift.data.io import atomic_path, reject_row, validate
+from litshift.data.schemas import schema
+from litshift.ingest import literature_filters as filters
+from litshift.ingest.literature import (
+    NUCLEI,
+    Peak,
+    Spectrum,
+    normalize_paragraph,
+    parse_normalized,
+)
+from litshift.ingest.nmrshiftdb2 import open_text
+from litshift.tracking import stage_run
+
+__all__ = [
+    "IngestOptions",
+    "InputRecord",
+    "configure_parser",
+    "detect_format",
+    "ingest",
+    "ingest_chunk",
+    "merge_duplicates",
+    "read_records",
+    "run",
+]
+
+logger = logging.getLogger(__name__)
+
+STAGE = "ingest_literature"
+PMCID_COLUMN = "PMC accession number (PMCID)"
+FORMATS = ("csv", "text", "parquet")
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    """One input row: a paragraph to parse, or one already-extracted peak list."""
+
+    index: int
+    """0-based row of the input (``record_index``)."""
+    smiles: str | None
+    text: str | None = None
+    """The paragraph (csv and text inputs)."""
+    document_id: str | None = None
+    """Where the paragraph comes from (the PMCID for NMRExtractor/NMRBank files)."""
+    spectrum: Spectrum | None = None
+    """An already-extracted peak list (parquet input) instead of a paragraph."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """What a worker needs besides the records (picklable)."""
+
+    source: str
+    role: str
+    nuclei: frozenset[str]
+    config: filters.FilterConfig
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def detect_format(path: str) -> str:
+    """``csv``, ``text`` or ``parquet`` from the file name (``.gz`` allowed)."""
+    name = Path(path).name.lower().removesuffix(".gz")
+    suffixes = {"csv": (".csv",), "parquet": (".parquet", ".pq"), "text": (".txt",)}
+    for fmt, endings in suffixes.items():
+        if name.endswith(endings):
+            return fmt
+    raise ValueError(f"cannot tell the format of {path!r}; pass --format csv|text|parquet")
+
+
+def _chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRecord]]:
+    chunk: list[InputRecord] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _csv_records(path: str, text_column: str, smiles_column: str | None,
+                 id_column: str | None) -> Iterator[InputRecord]:
+    header = pacsv.open_csv(path).schema.names
+    if id_column is None:
+        id_column = PMCID_COLUMN if PMCID_COLUMN in header else ""
+    columns = [c for c in (text_column, smiles_column, id_column) if c]
+    if missing := [c for c in columns if c not in header]:
+        raise ValueError(f"{path}: no column(s) {missing}; its columns are {header}")
+    reader = pacsv.open_csv(
+        path,
+        read_options=pacsv.ReadOptions(block_size=1 << 22),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            include_columns=columns, column_types=dict.fromkeys(columns, pa.string())
+        ),
+    )
+    index = 0
+    for batch in reader:
+        texts = batch.column(text_column).to_pylist()
+        empty = [None] * len(texts)
+        smiles = batch.column(smiles_column).to_pylist() if smiles_column else empty
+        documents = batch.column(id_column).to_pylist() if id_column else empty
+        for text, smi, document in zip(texts, smiles, documents, strict=True):
+            yield InputRecord(index, smi, text, document)
+            index += 1
+
+
+def _text_records(path: str) -> Iterator[InputRecord]:
+    for index, line in enumerate(open_text(path)):
+        text, _, smiles = line.rstrip("\r\n").partition("\t")
+        yield InputRecord(index, smiles.strip() or None, text)
+
+
+def _parquet_records(path: str, chunk_size: int) -> Iterator[InputRecord]:
+    file = pq.ParquetFile(path)
+    names = set(file.schema_arrow.names)
+    required = {"smiles", "nucleus", "solvent", "shifts"}
+    if missing := required - names:
+        raise ValueError(f"{path}: a peak-list Parquet needs columns {sorted(missing)}")
+    index = 0
+    columns = sorted(required | names & {"n_h"})
+    for batch in file.iter_batches(batch_size=chunk_size, columns=columns):
+        for row in batch.to_pylist():
+            shifts = row["shifts"] or []
+            counts = row.get("n_h") or [None] * len(shifts)
+            peaks = [Peak(s, s, s, count=c) for s, c in zip(shifts, counts, strict=True)]
+            spectrum = Spectrum(row["nucleus"], peaks, solvent_raw=row["solvent"])
+            yield InputRecord(index, row["smiles"], spectrum=spectrum)
+            index += 1
+
+
+def read_records(path: str, fmt: str, text_column: str = "Paragraph",
+                 smiles_column: str | None = "SMILES", id_column: str | None = None,
+                 chunk_size: int = 5000) -> Iterator[list[InputRecord]]:
+    """Chunks of input records, streamed from ``path``.
+
+    ``id_column`` None picks the PMCID column of NMRExtractor/NMRBank files when present.
+    """
+    if not Path(path).exists():
+        raise FileNotFoundError(f"input file not found: {path}")
+    if fmt == "csv":
+        records = _csv_records(path, text_column, smiles_column, id_column)
+    elif fmt == "text":
+        records = _text_records(path)
+    else:
+        records = _parquet_records(path, chunk_size)
+    return _chunked(records, chunk_size)
+
+
+# --- parsing and filtering (pure) ------------------------------------------------------------
+
+
+def _selected(spectra: list[Spectrum], nuclei: frozenset[str]) -> list[tuple[int, Spectrum]]:
+    """Blocks worth a row: those with peaks, plus the first empty block of a nucleus that has
+    no peaks anywhere (so "1H NMR: see Table 1" is reported rather than dropped)."""
+    with_peaks = {s.nucleus for s in spectra if s.peaks}
+    chosen: list[tuple[int, Spectrum]] = []
+    reported_empty: set[str] = set()
+    for index, spectrum in enumerate(spectra):
+        if spectrum.nucleus not in nuclei:
+            continue
+        if spectrum.peaks:
+            chosen.append((index, spectrum))
+        elif spectrum.nucleus not in with_peaks and spectrum.nucleus not in reported_empty:
+            reported_empty.add(spectrum.nucleus)
+            chosen.append((index, spectrum))
+    return chosen
+
+
+def _verdict(spectrum: Spectrum, own: bool, mol: filters.MoleculeInfo | None,
+             mol_error: MoleculeError | None, solvent: str,
+             config: filters.FilterConfig) -> filters.Verdict:
+    """Problems of the text first (another compound, no list), then of the structure, then the
+    consistency checks."""
+    if not own:
+        label = spectrum.compound_label or f"#{spectrum.compound_index}"
+        return filters.Verdict(filters.OTHER_COMPOUND, f"compound {label}")
+    if not spectrum.peaks:
+        return filters.Verdict(filters.NO_PEAKS)
+    if mol is None:
+        return filters.Verdict(str(mol_error))
+    return filters.check_spectrum(spectrum.nucleus, spectrum.peaks, solvent, mol, config)
+
+
+def _record_rows(record: InputRecord, options: IngestOptions) -> list[tuple[dict, str]]:
+    """(row, excerpt) for every block of one record."""
+    base = {
+        "source": options.source,
+        "role": options.role,
+        "record_id": f"{options.source}:{record.index}",
+        "record_index": record.index,
+        "document_id": record.document_id,
+    }
+    if record.spectrum is not None:
+        text, spectra = "", [record.spectrum]
+    else:
+        text = normalize_paragraph(record.text or "")
+        spectra = parse_normalized(text)
+    blocks = _selected(spectra, options.nuclei)
+    if not blocks:
+        solvent, solvent_class = classify(None)
+        row = {**base, "nucleus": None, "solvent": solvent, "solvent_class": solvent_class,
+               "shifts": [], "shift_lo": [], "shift_hi": [], "status": filters.NO_BLOCK,
+               "detail": None}
+        return [(row, text[:300])]
+    mol: filters.MoleculeInfo | None = None
+    mol_error: MoleculeError | None = None
+    try:
+        mol = filters.molecule_info(record.smiles)
+    except MoleculeError as err:
+        mol_error = err
+    own_label = next((s.compound_label for s in spectra if s.compound_index == 0), None)
+    rows = []
+    for block_index, spectrum in blocks:
+        own = spectrum.compound_index == 0 or (
+            spectrum.compound_label is not None and spectrum.compound_label == own_label
+        )
+        solvent, solvent_class = classify(spectrum.solvent_raw)
+        peaks = spectrum.peaks
+        verdict = _verdict(spectrum, own, mol, mol_error, solvent, options.config)
+        keep_structure = own and mol is not None
+        rows.append((
+            {
+                **base,
+                "block_index": block_index,
+                "compound_index": spectrum.compound_index,
+                "compound_label": spectrum.compound_label,
+                "nucleus": spectrum.nucleus,
+                "smiles": mol.smiles if keep_structure else None,
+                "inchikey": mol.inchikey if keep_structure else None,
+                "solvent_raw": spectrum.solvent_raw,
+                "solvent": solvent,
+                "solvent_class": solvent_class,
+                "frequency_mhz": spectrum.frequency_mhz,
+                "temperature_k": spectrum.temperature_k,
+                "reference": spectrum.reference,
+                "shifts": [p.shift for p in peaks],
+                "shift_lo": [p.lo for p in peaks],
+                "shift_hi": [p.hi for p in peaks],
+                "multiplicity": [p.multiplicity for p in peaks],
+                "j_hz": [list(p.j_hz) for p in peaks],
+                "n_h": [p.count for p in peaks],
+                "assignment": [p.assignment for p in peaks],
+                "flags": list(verdict.flags),
+                "status": verdict.status,
+                "detail": verdict.detail,
+            },
+            text[spectrum.start : spectrum.end] if text else repr(spectrum.shifts),
+        ))
+    return rows
+
+
+def ingest_chunk(records: list[InputRecord], options: IngestOptions) -> tuple[pa.Table, list[str]]:
+    """Parse and check one chunk (runs in a worker): its ``literature`` rows and one excerpt
+    of the source text per row.
+
+    The rows travel back as an Arrow table (cheap to pickle). Duplicates are not merged here:
+    that needs the lists of every earlier chunk.
+    """
+    pairs = [pair for record in records for pair in _record_rows(record, options)]
+    table = pa.Table.from_pylist([row for row, _ in pairs], schema=schema("literature"))
+    return validate(table, "literature"), [excerpt for _, excerpt in pairs]
+
+
+def merge_duplicates(table: pa.Table, index: filters.DuplicateIndex) -> pa.Table:
+    """Mark ``ok`` rows whose list repeats one kept earlier as duplicates of it."""
+    status = table.column("status").to_pylist()
+    ok = [i for i, s in enumerate(status) if s == filters.OK]
+    if not ok:
+        return table
+    detail = table.column("detail").to_pylist()
+    keys = table.take(ok).select(["smiles", "nucleus", "solvent", "shifts", "record_id"])
+    for i, row in zip(ok, keys.to_pylist(), strict=True):
+        first = index.first_copy(row["smiles"], row["nucleus"], row["solvent"], row["shifts"],
+                                 row["record_id"])
+        if first is not None:
+            status[i], detail[i] = filters.DUPLICATE, f"same list as {first}"
+    table = table.set_column(table.schema.get_field_index("status"), "status",
+                             pa.array(status, pa.string()))
+    return table.set_column(table.schema.get_field_index("detail"), "detail",
+                            pa.array(detail, pa.string()))
+
+
+# --- orchestration ---------------------------------------------------------------------------
+
+
+def _map_chunks(chunks: Iterable[list[InputRecord]], options: IngestOptions,
+                workers: int) -> Iterator[tuple[pa.Table, list[str]]]:
+    """``ingest_chunk`` over the chunks, in order, with at most ``2 x workers`` in flight."""
+    if workers <= 1:
+        for chunk in chunks:
+            yield ingest_chunk(chunk, options)
+        return
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        pending: deque[concurrent.futures.Future] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(ingest_chunk, chunk, options))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+class _TableStream:
+    """Append schema-checked tables to one Parquet file, renamed into place on success."""
+
+    def __init__(self, stack: ExitStack, path: str, name: str) -> None:
+        self._name = name
+        tmp = stack.enter_context(atomic_path(path))
+        self._writer = stack.enter_context(pq.ParquetWriter(tmp, schema(name), compression="zstd"))
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows:
+            self._writer.write_table(validate(table, self._name))
+
+
+def _rejected_rows(table: pa.Table, excerpts: list[str], source: str) -> pa.Table:
+    """``rejected`` rows for every non-ok row of a chunk; the reason is the status."""
+    columns = table.select(["record_id", "status", "detail"]).to_pydict()
+    rows = [
+        reject_row(source, record_id, STAGE, f"{status}: {detail}" if detail else status, excerpt)
+        for record_id, status, detail, excerpt in zip(
+            columns["record_id"], columns["status"], columns["detail"], excerpts, strict=True
+        )
+        if status != filters.OK
+    ]
+    return pa.Table.from_pylist(rows, schema=schema("rejected"))
+
+
+def _count(table: pa.Table, counts: Counter) -> None:
+    counts["rows"] += table.num_rows
+    for status, nucleus in zip(table.column("status").to_pylist(),
+                               table.column("nucleus").to_pylist(), strict=True):
+        counts[f"status.{status}"] += 1
+        if nucleus is not None:
+            counts[f"{'ok' if status == filters.OK else 'rejected'}.{nucleus}"] += 1
+
+
+def ingest(path: str, output: str, rejected: str | None, fmt: str, options: IngestOptions,
+           text_column: str, smiles_column: str | None, id_column: str | None,
+           chunk_size: int, workers: int) -> Counter:
+    """Stream ``path`` through the parser and filters into ``output`` (and ``rejected``)."""
+    counts: Counter = Counter()
+    duplicates = filters.DuplicateIndex(options.config.duplicate_tolerance)
+    chunks = read_records(path, fmt, text_column, smiles_column, id_column, chunk_size)
+    with ExitStack() as stack:
+        table_out = _TableStream(stack, output, "literature")
+        rejects_out = _TableStream(stack, rejected, "rejected") if rejected else None
+        for table, excerpts in _map_chunks(_counted(chunks, counts), options, workers):
+            table = merge_duplicates(table, duplicates)
+            table_out.write(table)
+            if rejects_out is not None:
+                rejects_out.write(_rejected_rows(table, excerpts, options.source))
+            _count(table, counts)
+            logger.debug("%s: %d records read", STAGE, counts["records_read"])
+    return counts
+
+
+def _counted(chunks: Iterable[list[InputRecord]], counts: Counter) -> Iterator[list[InputRecord]]:
+    for chunk in chunks:
+        counts["records_read"] += len(chunk)
+        yield chunk
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def _tolerance(text: str) -> tuple[str, float]:
+    """``13C=0.1`` -> ``("13C", 0.1)``."""
+    nucleus, _, value = text.partition("=")
+    try:
+        return nucleus.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NUCLEUS=PPM, got {text!r}") from None
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    defaults = filters.FilterConfig()
+    parser.add_argument("input", help="records: annotated CSV, text (one paragraph per line) "
+                                      "or Parquet of extracted peak lists")
+    parser.add_argument("output", help="literature table (Parquet) to write")
+    parser.add_argument("--text-column", default="Paragraph", help="CSV column with the text")
+    parser.add_argument("--smiles-column", default="SMILES",
+                        help="CSV column with the structure ('' for none)")
+    parser.add_argument("--id-column", default=None,
+                        help=f"CSV column naming the document (default {PMCID_COLUMN!r} "
+                             "when present; '' for none)")
+    parser.add_argument("--format", choices=("auto", *FORMATS), default="auto",
+                        help="input format (auto: from the file name)")
+    parser.add_argument("--source", default=None,
+                        help="source name for record ids (default: the input file stem)")
+    parser.add_argument("--role", choices=("train", "test"), default="train",
+                        help="whether ok rows may become training labels")
+    parser.add_argument("--rejected", default=None, help="rejected table (Parquet) to write")
+    parser.add_argument("--nuclei", default=",".join(NUCLEI),
+                        help="comma-separated nuclei to write (default: all parsed)")
+    parser.add_argument("--workers", type=int, default=1, help="parser processes")
+    parser.add_argument("--chunk-size", type=int, default=5000, help="records per chunk")
+    parser.add_argument("--integration-tolerance", type=int,
+                        default=defaults.integration_tolerance,
+                        help="H atoms of slack on the 1H total integration")
+    parser.add_argument("--carbon-excess-tolerance", type=int,
+                        default=defaults.carbon_excess_tolerance,
+                        help="13C peaks allowed beyond the carbon count")
+    parser.add_argument("--carbon-deficit-tolerance", type=int,
+                        default=defaults.carbon_deficit_tolerance,
+                        help="13C peaks allowed missing below the distinct-carbon count")
+    parser.add_argument("--window", type=parse_window, action="append", default=[],
+                        metavar="NUC=LO,HI",
+                        help="plausible shift window (repeatable; overrides the defaults "
+                             f"{dict(filters.DEFAULT_LITERATURE_WINDOWS)})")
+    parser.add_argument("--residual-tolerance", type=_tolerance, action="append", default=[],
+                        metavar="NUC=PPM", help="distance to a solvent residual line (repeatable)")
+    parser.add_argument("--keep-residual", action="store_true",
+                        help="flag lists containing a solvent residual line instead of rejecting")
+    parser.add_argument("--duplicate-tolerance", type=_tolerance, action="append", default=[],
+                        metavar="NUC=PPM", help="per-peak difference of duplicate lists")
+
+
+def _source_name(path: str) -> str:
+    name = Path(path).name
+    for suffix in (".gz", ".csv", ".txt", ".parquet", ".pq"):
+        name = name.removesuffix(suffix)
+    return name
+
+
+def run(args: argparse.Namespace) -> int:
+    defaults = filters.FilterConfig()
+    config = filters.FilterConfig(
+        integration_tolerance=args.integration_tolerance,
+        carbon_excess_tolerance=args.carbon_excess_tolerance,
+        carbon_deficit_tolerance=args.carbon_deficit_tolerance,
+        windows={**defaults.windows, **dict(args.window)},
+        residual_tolerance={**defaults.residual_tolerance, **dict(args.residual_tolerance)},
+        reject_residual=not args.keep_residual,
+        duplicate_tolerance={**defaults.duplicate_tolerance, **dict(args.duplicate_tolerance)},
+    )
+    options = IngestOptions(
+        source=args.source or _source_name(args.input),
+        role=args.role,
+        nuclei=frozenset(n.strip() for n in args.nuclei.split(",") if n.strip()),
+        config=config,
+    )
+    fmt = detect_format(args.input) if args.format == "auto" else args.format
+    params = {"input": args.input, "format": fmt, "source": options.source, "role": args.role,
+              "nuclei": sorted(options.nuclei), "workers": args.workers,
+              "chunk_size": args.chunk_size, "filters": dataclasses.asdict(config)}
+    with stage_run(STAGE, params) as tracker:
+        counts = ingest(args.input, args.output, args.rejected, fmt, options, args.text_column,
+                        args.smiles_column or None, args.id_column, args.chunk_size,
+                        args.workers)
+        summary = dict(sorted(counts.items()))
+        tracker.log_metrics(summary)
+        tracker.log_dict(summary, "summary.json")
+    logger.info("%s %s: %s", STAGE, options.source, summary)
+    return 0
+
