@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litshift.ingest.curate_unassigned",
         "NMRShiftDB2 JSON lines -> molecule-level shift sets (unassigned.parquet)",
     ),
+    "ingest-literature": (
+        "litshift.ingest.ingest_literature",
+        "literature paragraphs -> consistency-checked peak lists (literature.parquet)",
+    ),
     "split": (
         "litshift.data.splits",
         "leakage-safe train/valid/test split of assigned molecules and the weak training set",
@@ -32,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collect-molecules": (
         "litshift.data.molecules",
         "distinct structures that need conformers (molecules.parquet)",
+    ),
+    "conformers": (
+        "litshift.chem.conformer_stage",
+        "3D conformers: embed one shard of molecules.parquet (cached) | gather the manifest",
     ),
     "concat": ("litshift.data.concat", "concatenate tables of one schema (gathers)"),
     "train": ("litshift.train.command", "train one run: assigned + weak spectra -> model.pt"),
