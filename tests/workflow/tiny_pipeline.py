@@ -41,12 +41,15 @@ def write_workdir(workdir: Path, experiment: str) -> None:
     (workdir / "config.yaml").write_text(yaml.safe_dump(config))
 
 
-def snakemake(workdir: Path, *args: str,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """Run the repository's Snakefile in ``workdir`` (also the cwd: the SLURM plugin's -D)."""
+def snakemake(workdir: Path, *args: str, env: dict[str, str] | None = None,
+              timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile in ``workdir`` (also the cwd: the SLURM plugin's -D).
+
+    ``timeout`` only guards against a hang (a job SLURM never starts is waited for forever).
+    """
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
          *args],
         cwd=workdir, env={**os.environ, **(env or {})}, capture_output=True, text=True,
-        check=False,
+        check=False, timeout=timeout,
     )

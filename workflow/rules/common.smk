@@ -20,6 +20,14 @@ os.environ.setdefault(
     "LITSHIFT_PIPELINE_RUN", time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 )
 
+# Gathers and the catalog take seconds: on a cluster they run where Snakemake runs, not as jobs.
+localrules:
+    gather_literature,
+    gather_rejected,
+    collect_molecules,
+    catalog,
+
+
 LOGS = "results/logs"
 BENCH = "results/benchmarks"
 ENV = "../../envs/litshift.yaml"
