@@ -12,6 +12,7 @@ from litshift.chem.molecules import (
     molecule_key,
 )
 
+
 def _pentavalent_carbon() -> str:
     mol = Chem.MolFromSmiles("C(C)(C)(C)(C)C", sanitize=False)
     mol.UpdatePropertyCache(strict=False)
@@ -31,7 +32,9 @@ CASES = [
 
 @pytest.mark.parametrize("smiles", CASES)
 @pytest.mark.parametrize("explicit_h_input", [False, True])
-def test_canonical_order_maps_every_heavy_atom_onto_its_twin(smiles: str, explicit_h_input: bool) -> None:
+def test_canonical_order_maps_every_heavy_atom_onto_its_twin(
+    smiles: str, explicit_h_input: bool
+) -> None:
     mol = Chem.MolFromSmiles(smiles)
     if explicit_h_input:  # a molblock that lists hydrogens, shuffled
         order = list(range(Chem.AddHs(mol).GetNumAtoms()))[::-1]
@@ -48,7 +51,9 @@ def test_canonical_order_maps_every_heavy_atom_onto_its_twin(smiles: str, explic
         assert twin.GetSymbol() == atom.GetSymbol()
         assert twin.GetFormalCharge() == atom.GetFormalCharge()
         assert twin.GetIsotope() == atom.GetIsotope()
-        assert twin.GetTotalNumHs(includeNeighbors=True) == atom.GetTotalNumHs(includeNeighbors=True)
+        assert twin.GetTotalNumHs(includeNeighbors=True) == atom.GetTotalNumHs(
+            includeNeighbors=True
+        )
 
 
 def test_documented_index_order_heavy_atoms_then_hydrogens_by_parent() -> None:

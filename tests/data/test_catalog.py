@@ -12,18 +12,21 @@ from litshift.data.sql import query
 def results(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "results" / "curated").mkdir(parents=True)
-    pl.DataFrame({"nucleus": ["1H", "13C", "13C"], "solvent_class": ["CDCl3", "other", "other"]}
-                 ).write_parquet("results/curated/assigned.parquet")
-    pl.DataFrame({"stage": ["a", "b"], "reason": ["x", "y"], "excerpt": [None, "z"]}
-                 ).write_parquet("results/curated/rejected.parquet")
+    pl.DataFrame(
+        {"nucleus": ["1H", "13C", "13C"], "solvent_class": ["CDCl3", "other", "other"]}
+    ).write_parquet("results/curated/assigned.parquet")
+    pl.DataFrame({"stage": ["a", "b"], "reason": ["x", "y"], "excerpt": [None, "z"]}).write_parquet(
+        "results/curated/rejected.parquet"
+    )
     return tmp_path
 
 
 def test_catalog_has_views_for_existing_outputs_only(results) -> None:
     counts = build_catalog("results/catalog.duckdb", "results")
     assert counts == {"assigned": 3, "rejected": 2}
-    text = query("SELECT reason, excerpt FROM rejected ORDER BY reason", "results/catalog.duckdb",
-                 "json")
+    text = query(
+        "SELECT reason, excerpt FROM rejected ORDER BY reason", "results/catalog.duckdb", "json"
+    )
     assert json.loads(text) == [{"reason": "x", "excerpt": None}, {"reason": "y", "excerpt": "z"}]
 
 

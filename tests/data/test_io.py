@@ -52,8 +52,20 @@ def test_concat_gathers_tables_of_one_schema(tmp_path) -> None:
     write_table(rows[:2], tmp_path / "a.parquet", "rejected")
     write_table(rows[2:], tmp_path / "b.parquet", "rejected")
     out = tmp_path / "all.parquet"
-    assert main(["concat", "--schema", "rejected", "--out", str(out),
-                 str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")]) == 0
+    assert (
+        main(
+            [
+                "concat",
+                "--schema",
+                "rejected",
+                "--out",
+                str(out),
+                str(tmp_path / "a.parquet"),
+                str(tmp_path / "b.parquet"),
+            ]
+        )
+        == 0
+    )
     assert read_table(out, "rejected").to_pylist() == rows
     assert main(["concat", "--schema", "rejected", "--out", str(out)]) == 0
     assert read_table(out, "rejected").num_rows == 0

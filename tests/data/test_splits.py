@@ -11,10 +11,12 @@ from litshift.ingest.nmrshiftdb2 import iter_sd_records
 
 
 def _molecules(n: int) -> pl.DataFrame:
-    return pl.DataFrame({
-        "connectivity_key": [f"K{i:05d}" for i in range(n)],
-        "smiles": ["C" * (1 + i % 7) + "c1ccccc1" * (i % 3) for i in range(n)],
-    })
+    return pl.DataFrame(
+        {
+            "connectivity_key": [f"K{i:05d}" for i in range(n)],
+            "smiles": ["C" * (1 + i % 7) + "c1ccccc1" * (i % 3) for i in range(n)],
+        }
+    )
 
 
 @pytest.mark.parametrize("method", ["connectivity", "scaffold"])
@@ -26,7 +28,8 @@ def test_split_is_deterministic_and_close_to_fractions(method: str) -> None:
     shares = first["split"].value_counts(normalize=True).sort("split")
     if method == "connectivity":
         assert dict(shares.iter_rows()) == pytest.approx(
-            {"test": 0.1, "train": 0.8, "valid": 0.1}, abs=0.01)
+            {"test": 0.1, "train": 0.8, "valid": 0.1}, abs=0.01
+        )
     other_seed = assign_splits(molecules, [0.8, 0.1, 0.1], seed=4, method=method)
     assert not first.equals(other_seed) or method == "scaffold"
 
@@ -35,37 +38,76 @@ def test_scaffold_groups_never_straddle_splits() -> None:
     molecules = _molecules(300)
     splits = assign_splits(molecules, [0.8, 0.1, 0.1], seed=1, method="scaffold")
     joined = molecules.join(splits, on="connectivity_key").with_columns(
-        scaffold=pl.col("smiles").str.contains("c1ccccc1"))
+        scaffold=pl.col("smiles").str.contains("c1ccccc1")
+    )
     ring_splits = joined.filter(pl.col("scaffold"))
     # every "...c1ccccc1" molecule has the benzene scaffold: one group, one split
     assert ring_splits["split"].n_unique() == 1
 
 
 def test_stereoisomers_share_a_split() -> None:
-    molecules = pl.DataFrame({"connectivity_key": ["SAME", "SAME", "OTHER"],
-                              "smiles": ["C[C@H](N)O", "C[C@@H](N)O", "CC"]})
+    molecules = pl.DataFrame(
+        {
+            "connectivity_key": ["SAME", "SAME", "OTHER"],
+            "smiles": ["C[C@H](N)O", "C[C@@H](N)O", "CC"],
+        }
+    )
     splits = assign_splits(molecules, [0.5, 0.25, 0.25], seed=0, method="connectivity")
     assert splits.height == 2
 
 
 def test_no_valid_or_test_molecule_reaches_weak_training(tmp_path, sdf_text, jsonl_lines) -> None:
-    assigned = curate_records(iter_sd_records(iter(sdf_text.splitlines(keepends=True))),
-                              {"1H", "13C"}, DEFAULT_WINDOWS)
+    assigned = curate_records(
+        iter_sd_records(iter(sdf_text.splitlines(keepends=True))), {"1H", "13C"}, DEFAULT_WINDOWS
+    )
     # weak data: the real JSON sample plus the assigned molecules themselves as shift sets,
     # so that valid/test molecules are guaranteed to appear in the weak input
     weak = curate_json_records(jsonl_lines, {"1H", "13C"}, DEFAULT_WINDOWS).rows
-    weak += [{**{k: row[k] for k in ("inchikey", "smiles", "nucleus", "solvent_raw", "solvent",
-                                      "solvent_class", "temperature_k", "field_mhz")},
-              "source": "copy", "record_id": str(i), "multiplicity": None,
-              "shifts": [label["shift"] for label in row["labels"]]}
-             for i, row in enumerate(assigned.rows)]
+    weak += [
+        {
+            **{
+                k: row[k]
+                for k in (
+                    "inchikey",
+                    "smiles",
+                    "nucleus",
+                    "solvent_raw",
+                    "solvent",
+                    "solvent_class",
+                    "temperature_k",
+                    "field_mhz",
+                )
+            },
+            "source": "copy",
+            "record_id": str(i),
+            "multiplicity": None,
+            "shifts": [label["shift"] for label in row["labels"]],
+        }
+        for i, row in enumerate(assigned.rows)
+    ]
     write_table(assigned.rows, tmp_path / "assigned.parquet", "assigned")
     write_table(weak, tmp_path / "unassigned.parquet", "unassigned")
     out = {name: tmp_path / f"{name}.parquet" for name in ("splits", "weak", "lit")}
-    assert main(["split", "--assigned", str(tmp_path / "assigned.parquet"),
-                 "--unassigned", str(tmp_path / "unassigned.parquet"),
-                 "--out-splits", str(out["splits"]), "--out-weak", str(out["weak"]),
-                 "--out-literature-test", str(out["lit"]), "--seed", "5"]) == 0
+    assert (
+        main(
+            [
+                "split",
+                "--assigned",
+                str(tmp_path / "assigned.parquet"),
+                "--unassigned",
+                str(tmp_path / "unassigned.parquet"),
+                "--out-splits",
+                str(out["splits"]),
+                "--out-weak",
+                str(out["weak"]),
+                "--out-literature-test",
+                str(out["lit"]),
+                "--seed",
+                "5",
+            ]
+        )
+        == 0
+    )
     splits = pl.read_parquet(out["splits"])
     held_out = set(splits.filter(pl.col("split") != "train")["connectivity_key"])
     assert held_out

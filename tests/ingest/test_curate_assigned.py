@@ -42,19 +42,24 @@ def test_labels_line_up_with_elements_and_hydrogens(sdf_text: str) -> None:
 
 
 def test_1h_shift_goes_to_every_hydrogen_and_diastereotopic_pairs_are_averaged() -> None:
-    text = _record(ETHANOL, {
-        "nmrshiftdb2 ID": "1",
-        "Solvent": "0:Chloroform-D1 (CDCl3) 1:Dimethylsulphoxide-D6 (DMSO-D6, C2D6SO))",
-        "Spectrum 1H 0": "1.2;0.0t;0|1.2;0.0t;0|1.2;0.0t;0|3.6;0.0;1|3.8;0.0;1|2.5;0.0s;2|",
-        "Spectrum 13C 1": "18.0;0.0Q;0|58.0;0.0T;1|",
-    })
+    text = _record(
+        ETHANOL,
+        {
+            "nmrshiftdb2 ID": "1",
+            "Solvent": "0:Chloroform-D1 (CDCl3) 1:Dimethylsulphoxide-D6 (DMSO-D6, C2D6SO))",
+            "Spectrum 1H 0": "1.2;0.0t;0|1.2;0.0t;0|1.2;0.0t;0|3.6;0.0;1|3.8;0.0;1|2.5;0.0s;2|",
+            "Spectrum 13C 1": "18.0;0.0Q;0|58.0;0.0T;1|",
+        },
+    )
     result = _curate(text)
     rows = {row["nucleus"]: row for row in result.rows}
     mol_h = Chem.AddHs(Chem.MolFromSmiles(rows["1H"]["smiles"]))
     by_parent: dict[str, list[float]] = {}
     for label in rows["1H"]["labels"]:
         parent = mol_h.GetAtomWithIdx(label["atom_index"]).GetNeighbors()[0]
-        by_parent.setdefault(f"{parent.GetSymbol()}H{parent.GetTotalNumHs(True)}", []).append(label["shift"])
+        by_parent.setdefault(f"{parent.GetSymbol()}H{parent.GetTotalNumHs(True)}", []).append(
+            label["shift"]
+        )
     assert sorted(by_parent["CH3"]) == [1.2, 1.2, 1.2]  # CH3: three protons
     assert by_parent["CH2"] == [pytest.approx(3.7)] * 2  # CH2 with 3.6 and 3.8: mean on both
     assert by_parent["OH1"] == [2.5]
@@ -76,7 +81,9 @@ BAD_RECORDS = {
     "atom index out of range": (ETHANOL, {"Spectrum 13C 0": "18.0;0.0Q;7|"}),
     "shift outside plausible window": (ETHANOL, {"Spectrum 1H 0": "21.0;0.0;0|"}),
     "1H shift assigned to an atom without hydrogens": (
-        Chem.MolToMolBlock(Chem.MolFromSmiles("CC(=O)C")), {"Spectrum 1H 0": "2.1;0.0;2|"}),
+        Chem.MolToMolBlock(Chem.MolFromSmiles("CC(=O)C")),
+        {"Spectrum 1H 0": "2.1;0.0;2|"},
+    ),
     "shift assigned to an atom of another element": (ETHANOL, {"Spectrum 13C 0": "60.0;0.0;2|"}),
 }
 
@@ -101,8 +108,23 @@ def test_cli_writes_valid_tables(tmp_path, sdf_text: str) -> None:
     sdf = tmp_path / "sample.sdf"
     sdf.write_text(sdf_text)
     out, rejected = tmp_path / "assigned.parquet", tmp_path / "rejected.parquet"
-    assert main(["curate-assigned", str(sdf), "--out", str(out), "--rejected", str(rejected),
-                 "--window", "1H=-1,15", "--window", "13C=-50,250"]) == 0
+    assert (
+        main(
+            [
+                "curate-assigned",
+                str(sdf),
+                "--out",
+                str(out),
+                "--rejected",
+                str(rejected),
+                "--window",
+                "1H=-1,15",
+                "--window",
+                "13C=-50,250",
+            ]
+        )
+        == 0
+    )
     table = pl.read_parquet(out)
     assert set(table["nucleus"]) == {"1H", "13C"}
     assert table["solvent_class"].is_in(["CDCl3", "DMSO-d6", "other"]).all()
@@ -111,6 +133,14 @@ def test_cli_writes_valid_tables(tmp_path, sdf_text: str) -> None:
 
 def test_missing_input_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match="input file not found"):
-        main(["curate-assigned", str(tmp_path / "nope.sdf"), "--out", str(tmp_path / "a.parquet"),
-              "--rejected", str(tmp_path / "r.parquet")])
+        main(
+            [
+                "curate-assigned",
+                str(tmp_path / "nope.sdf"),
+                "--out",
+                str(tmp_path / "a.parquet"),
+                "--rejected",
+                str(tmp_path / "r.parquet"),
+            ]
+        )
     assert not (tmp_path / "a.parquet").exists()

@@ -27,11 +27,17 @@ def test_bad_lines_are_rejected_with_reasons(jsonl_lines: list[str]) -> None:
         json.dumps({"nmrshiftdb2 ID": 3, "SMILES": "CCO", "Spectrum 13C 0": "18;0.0;x|"}),
         json.dumps({"nmrshiftdb2 ID": 4, "SMILES": "CCO", "Spectrum 13C 0": "400.0;0.0;0|"}),
     ]
-    result = curate_json_records([jsonl_lines[0], *bad, jsonl_lines[1]],
-                                 {"1H", "13C"}, DEFAULT_WINDOWS)
+    result = curate_json_records(
+        [jsonl_lines[0], *bad, jsonl_lines[1]], {"1H", "13C"}, DEFAULT_WINDOWS
+    )
     assert Counter(r["reason"] for r in result.rejected) == Counter(
-        ["unparseable JSON", "invalid SMILES", "missing SMILES", "unparseable spectrum tag",
-         "shift outside plausible window"]
+        [
+            "unparseable JSON",
+            "invalid SMILES",
+            "missing SMILES",
+            "unparseable spectrum tag",
+            "shift outside plausible window",
+        ]
     )
     assert result.counts["records_kept"] == 2
 
@@ -40,8 +46,23 @@ def test_cli_subsample(tmp_path, jsonl_lines: list[str]) -> None:
     src = tmp_path / "records.jsonl"
     src.write_text("".join(jsonl_lines))
     out = tmp_path / "unassigned.parquet"
-    assert main(["curate-unassigned", str(src), "--out", str(out), "--rejected",
-                 str(tmp_path / "rej.parquet"), "--max-records", "50", "--nuclei", "13C"]) == 0
+    assert (
+        main(
+            [
+                "curate-unassigned",
+                str(src),
+                "--out",
+                str(out),
+                "--rejected",
+                str(tmp_path / "rej.parquet"),
+                "--max-records",
+                "50",
+                "--nuclei",
+                "13C",
+            ]
+        )
+        == 0
+    )
     table = pl.read_parquet(out)
     assert set(table["nucleus"]) == {"13C"}
     assert table["record_id"].str.split(":").list.first().n_unique() <= 50

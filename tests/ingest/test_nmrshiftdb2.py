@@ -24,7 +24,9 @@ def test_indexed_tags_keep_values_with_spaces_and_parentheses() -> None:
 def test_parse_spectrum_real_13c_and_1h_tags() -> None:
     peaks = parse_spectrum("8.1;0.0Q;3|9.0;0.0Q;19|104.6;0.0S;10|")
     assert [(p.shift, p.atom_index, p.multiplicity) for p in peaks] == [
-        (8.1, 3, "Q"), (9.0, 19, "Q"), (104.6, 10, "S")
+        (8.1, 3, "Q"),
+        (9.0, 19, "Q"),
+        (104.6, 10, "S"),
     ]
     peaks = parse_spectrum("5.01;0.0br s;15|2.1;0.0d;22|0.99;0.0;4|")
     assert [p.multiplicity for p in peaks] == ["br s", "d", None]

@@ -57,11 +57,17 @@ def parse_window(text: str) -> tuple[str, tuple[float, float]]:
 def add_window_argument(parser: argparse.ArgumentParser) -> None:
     """``--window 1H=-1,15 --window 13C=-50,250`` (defaults: the paper's windows)."""
     parser.add_argument(
-        "--window", type=parse_window, action="append", default=None, metavar="NUC=LO,HI",
+        "--window",
+        type=parse_window,
+        action="append",
+        default=None,
+        metavar="NUC=LO,HI",
         help="plausible shift window per nucleus (repeatable); default 1H=-1,15 13C=-50,250",
     )
 
 
-def windows_from_args(values: list[tuple[str, tuple[float, float]]] | None) -> dict[str, tuple[float, float]]:
+def windows_from_args(
+    values: list[tuple[str, tuple[float, float]]] | None,
+) -> dict[str, tuple[float, float]]:
     """The windows a stage applies: those given on the command line, else the defaults."""
     return dict(values) if values else dict(DEFAULT_WINDOWS)

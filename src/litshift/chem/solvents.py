@@ -45,7 +45,7 @@ class SolventInfo:
     aliases: tuple[str, ...]
     """Spellings, already in :func:`normalize_text` form."""
     residual_1h: tuple[float, ...] = ()
-    """Residual protio-solvent 1H peaks (ppm), used to flag solvent peaks listed as compound peaks."""
+    """Residual protio-solvent 1H peaks (ppm), to flag solvent lines listed as compound peaks."""
     residual_13c: tuple[float, ...] = ()
     """Solvent 13C peaks (ppm)."""
 
@@ -189,7 +189,8 @@ SOLVENTS: tuple[SolventInfo, ...] = (
 
 _NOT_REPORTED = {"", "unreported", "unknown", "n/a", "na", "none", "not reported", "-", "?"}
 
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_DASH_CHARS = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+_DASHES = dict.fromkeys(map(ord, _DASH_CHARS), "-")
 
 
 def normalize_text(text: str) -> str:

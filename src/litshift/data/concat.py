@@ -33,6 +33,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     table = write_table(concat_tables(args.inputs, args.schema), args.out, args.schema)
-    logger.info("concat %s: %d files, %d rows -> %s", args.schema, len(args.inputs),
-                table.num_rows, args.out)
+    logger.info(
+        "concat %s: %d files, %d rows -> %s",
+        args.schema,
+        len(args.inputs),
+        table.num_rows,
+        args.out,
+    )
     return 0

@@ -88,12 +88,18 @@ def reject_row(source: str, record_id: str | None, stage: str, message: str, exc
     category (so rejects can be counted per reason) and the detail goes in front of the excerpt."""
     reason, _, detail = message.partition(": ")
     text = f"{detail} | {excerpt}" if detail else excerpt
-    return {"source": source, "record_id": record_id, "stage": stage, "reason": reason,
-            "excerpt": text[:500]}
+    return {
+        "source": source,
+        "record_id": record_id,
+        "stage": stage,
+        "reason": reason,
+        "excerpt": text[:500],
+    }
 
 
-def write_table(table: pa.Table | Sequence[dict[str, Any]], path: str | os.PathLike[str],
-                name: str) -> pa.Table:
+def write_table(
+    table: pa.Table | Sequence[dict[str, Any]], path: str | os.PathLike[str], name: str
+) -> pa.Table:
     """Validate against schema ``name`` and write atomically as Parquet (zstd)."""
     if not isinstance(table, pa.Table):
         table = rows_to_table(table, name)

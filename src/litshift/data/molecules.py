@@ -30,8 +30,12 @@ def collect(smiles_columns: list[pl.Series]) -> pl.DataFrame:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assigned", required=True, help="curated assigned.parquet")
-    parser.add_argument("--weak", nargs="+", required=True,
-                        help="weak tables (weak_train.parquet, literature_test.parquet)")
+    parser.add_argument(
+        "--weak",
+        nargs="+",
+        required=True,
+        help="weak tables (weak_train.parquet, literature_test.parquet)",
+    )
     parser.add_argument("--out", required=True, help="molecules.parquet to write")
 
 
@@ -41,8 +45,10 @@ def run(args: argparse.Namespace) -> int:
         columns += [pl.from_arrow(read_table(path, "weak"))["smiles"] for path in args.weak]
         molecules = collect(columns)
         write_table(molecules.to_arrow(), args.out, "molecules")
-        counts = {"molecules": molecules.height, **{f"input_rows.{i}": len(c)
-                                                    for i, c in enumerate(columns)}}
+        counts = {
+            "molecules": molecules.height,
+            **{f"input_rows.{i}": len(c) for i, c in enumerate(columns)},
+        }
         tracker.log_metrics(counts)
     logger.info("collect_molecules: %s", counts)
     return 0

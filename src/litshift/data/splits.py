@@ -26,8 +26,17 @@ __all__ = ["assign_splits", "group_ids", "weak_rows", "configure_parser", "run"]
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "valid", "test")
-WEAK_COLUMNS = ["source", "record_id", "inchikey", "smiles", "nucleus", "solvent",
-                "solvent_class", "shifts", "n_h"]
+WEAK_COLUMNS = [
+    "source",
+    "record_id",
+    "inchikey",
+    "smiles",
+    "nucleus",
+    "solvent",
+    "solvent_class",
+    "shifts",
+    "n_h",
+]
 
 
 def _scaffold(smiles: str) -> str | None:
@@ -48,8 +57,10 @@ def group_ids(molecules: pl.DataFrame, method: str) -> pl.Series:
     if method == "scaffold":
         scaffolds = [_scaffold(s) for s in molecules["smiles"]]
         return pl.Series(
-            [f"scaffold:{s}" if s else f"key:{k}"
-             for s, k in zip(scaffolds, molecules["connectivity_key"], strict=True)]
+            [
+                f"scaffold:{s}" if s else f"key:{k}"
+                for s, k in zip(scaffolds, molecules["connectivity_key"], strict=True)
+            ]
         )
     raise ValueError(f"unknown split method {method!r} (connectivity | scaffold)")
 
@@ -105,10 +116,16 @@ def _connectivity(frame: pl.DataFrame) -> pl.DataFrame:
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assigned", required=True, help="curated assigned.parquet")
     parser.add_argument("--unassigned", required=True, help="curated unassigned.parquet")
-    parser.add_argument("--literature", default=None,
-                        help="curated literature.parquet (optional; rows with status ok are used)")
-    parser.add_argument("--literature-test-sources", default="",
-                        help="comma-separated literature sources held out as the literature test set")
+    parser.add_argument(
+        "--literature",
+        default=None,
+        help="curated literature.parquet (optional; rows with status ok are used)",
+    )
+    parser.add_argument(
+        "--literature-test-sources",
+        default="",
+        help="comma-separated literature sources held out as the literature test set",
+    )
     parser.add_argument("--fractions", default="0.8,0.1,0.1", help="train,valid,test fractions")
     parser.add_argument("--seed", type=int, default=17)
     parser.add_argument("--method", choices=["connectivity", "scaffold"], default="connectivity")
@@ -120,12 +137,17 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     fractions = [float(x) for x in args.fractions.split(",")]
     test_sources = {s for s in args.literature_test_sources.split(",") if s}
-    params = {"fractions": fractions, "seed": args.seed, "method": args.method,
-              "literature_test_sources": sorted(test_sources)}
+    params = {
+        "fractions": fractions,
+        "seed": args.seed,
+        "method": args.method,
+        "literature_test_sources": sorted(test_sources),
+    }
     with stage_run("split", params) as tracker:
         assigned = _connectivity(pl.from_arrow(read_table(args.assigned, "assigned")))
-        splits = assign_splits(assigned.select("connectivity_key", "smiles"), fractions,
-                               args.seed, args.method)
+        splits = assign_splits(
+            assigned.select("connectivity_key", "smiles"), fractions, args.seed, args.method
+        )
         weak_sources = [weak_rows(pl.from_arrow(read_table(args.unassigned, "unassigned")))]
         literature_test = pl.DataFrame(schema=weak_sources[0].schema)
         if args.literature:
@@ -158,8 +180,9 @@ def run(args: argparse.Namespace) -> int:
             counts[f"weak_rows_kept.{nucleus}"] = int((weak["nucleus"] == nucleus).sum())
         write_table(splits.to_arrow(), args.out_splits, "splits")
         write_table(weak.drop("connectivity_key").to_arrow(), args.out_weak, "weak")
-        write_table(literature_test.drop("connectivity_key").to_arrow(),
-                    args.out_literature_test, "weak")
+        write_table(
+            literature_test.drop("connectivity_key").to_arrow(), args.out_literature_test, "weak"
+        )
         tracker.log_metrics(counts)
         tracker.log_dict(counts, "summary.json")
     logger.info("split: %s", counts)

@@ -15,8 +15,10 @@ def query(sql: str, db: str | Path, fmt: str = "table") -> str:
     import polars as pl
 
     if not Path(db).exists():
-        raise FileNotFoundError(f"catalog not found: {db} (build it with `make report` or "
-                                "`snakemake --cores all results/catalog.duckdb`)")
+        raise FileNotFoundError(
+            f"catalog not found: {db} (build it with `make report` or "
+            "`snakemake --cores all results/catalog.duckdb`)"
+        )
     con = duckdb.connect(str(db), read_only=True)
     try:
         frame = pl.from_arrow(con.sql(sql).to_arrow_table())
@@ -31,7 +33,9 @@ def query(sql: str, db: str | Path, fmt: str = "table") -> str:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("sql", help="SQL query, e.g. \"SELECT nucleus, count(*) FROM assigned GROUP BY 1\"")
+    parser.add_argument(
+        "sql", help='SQL query, e.g. "SELECT nucleus, count(*) FROM assigned GROUP BY 1"'
+    )
     parser.add_argument("--db", default="results/catalog.duckdb", help="catalog file")
     parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
 

@@ -92,8 +92,9 @@ class HoseModel:
         element_sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
         for smiles, nucleus, labels in examples:
             mol_h = Chem.AddHs(Chem.MolFromSmiles(smiles))
-            per_radius = sums.setdefault(nucleus, [defaultdict(lambda: [0.0, 0])
-                                                   for _ in range(self.max_radius)])
+            per_radius = sums.setdefault(
+                nucleus, [defaultdict(lambda: [0.0, 0]) for _ in range(self.max_radius)]
+            )
             for atom_index, shift in labels:
                 for radius, code in enumerate(self._codes(mol_h, atom_index)):
                     entry = per_radius[radius][code]
@@ -102,8 +103,9 @@ class HoseModel:
                 element_sums[nucleus][0] += shift
                 element_sums[nucleus][1] += 1
         self.tables = {
-            nucleus: [{code: (total / n, n) for code, (total, n) in table.items()}
-                      for table in per_radius]
+            nucleus: [
+                {code: (total / n, n) for code, (total, n) in table.items()} for table in per_radius
+            ]
             for nucleus, per_radius in sums.items()
         }
         self.element_means = {nucleus: total / n for nucleus, (total, n) in element_sums.items()}

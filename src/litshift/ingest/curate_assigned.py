@@ -29,7 +29,12 @@ from litshift.chem.molecules import (
     inchikey,
     mol_from_molblock,
 )
-from litshift.chem.nuclei import add_window_argument, element_of, window_violation, windows_from_args
+from litshift.chem.nuclei import (
+    add_window_argument,
+    element_of,
+    window_violation,
+    windows_from_args,
+)
 from litshift.chem.solvents import classify
 from litshift.data.io import reject_row, write_table
 from litshift.ingest.nmrshiftdb2 import (
@@ -89,7 +94,8 @@ def assign_labels(
         else:
             if atom.GetSymbol() != element:
                 raise LabelError(
-                    f"shift assigned to an atom of another element: {nucleus} on {atom.GetSymbol()} {peak.atom_index}"
+                    "shift assigned to an atom of another element: "
+                    f"{nucleus} on {atom.GetSymbol()} {peak.atom_index}"
                 )
             target = heavy_map[peak.atom_index]
         if target < 0:
@@ -147,7 +153,7 @@ def curate_records(
             result.counts[f"spectra_read.{nucleus}"] += 1
             try:
                 peaks = parse_spectrum(value)
-                if (reason := window_violation((p.shift for p in peaks), nucleus, windows)):
+                if reason := window_violation((p.shift for p in peaks), nucleus, windows):
                     raise LabelError(reason)
                 labels, averaged = assign_labels(peaks, nucleus, mol, mol_h, heavy_map)
             except (SpectrumTagError, LabelError) as err:
@@ -194,7 +200,9 @@ def run(args: argparse.Namespace) -> int:
     windows = windows_from_args(args.window)
     params = {"input": args.sdf, "nuclei": sorted(nuclei), "windows": windows}
     with stage_run(STAGE, params) as tracker:
-        records = tqdm(iter_sd_records(open_text(args.sdf)), desc=STAGE, unit=" records", mininterval=5)
+        records = tqdm(
+            iter_sd_records(open_text(args.sdf)), desc=STAGE, unit=" records", mininterval=5
+        )
         result = curate_records(records, nuclei, windows)
         write_table(result.rows, args.out, "assigned")
         write_table(result.rejected, args.rejected, "rejected")

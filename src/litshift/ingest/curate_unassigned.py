@@ -88,7 +88,7 @@ def curate_json_records(
                 result.reject(record_id, str(err), f"Spectrum {nucleus} {index}: {value}")
                 continue
             shifts = [p.shift for p in peaks]
-            if (reason := window_violation(shifts, nucleus, windows)):
+            if reason := window_violation(shifts, nucleus, windows):
                 result.reject(record_id, reason, f"Spectrum {nucleus} {index}: {value}")
                 continue
             solvent_raw = solvents.get(index)
@@ -120,20 +120,29 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="unassigned.parquet to write")
     parser.add_argument("--rejected", required=True, help="rejected rows (Parquet) to write")
     parser.add_argument("--nuclei", default="1H,13C", help="comma-separated nuclei to keep")
-    parser.add_argument("--max-records", type=int, default=None,
-                        help="read only the first N records (subsample knob)")
+    parser.add_argument(
+        "--max-records",
+        type=int,
+        default=None,
+        help="read only the first N records (subsample knob)",
+    )
     add_window_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     nuclei = set(args.nuclei.split(","))
     windows = windows_from_args(args.window)
-    params = {"input": args.jsonl, "nuclei": sorted(nuclei), "windows": windows,
-              "max_records": args.max_records}
+    params = {
+        "input": args.jsonl,
+        "nuclei": sorted(nuclei),
+        "windows": windows,
+        "max_records": args.max_records,
+    }
     with stage_run(STAGE, params) as tracker:
         lines = itertools.islice(open_text(args.jsonl), args.max_records)
-        result = curate_json_records(tqdm(lines, desc=STAGE, unit=" records", mininterval=5),
-                                     nuclei, windows)
+        result = curate_json_records(
+            tqdm(lines, desc=STAGE, unit=" records", mininterval=5), nuclei, windows
+        )
         write_table(result.rows, args.out, "unassigned")
         write_table(result.rejected, args.rejected, "rejected")
         summary = dict(sorted(result.counts.items()))

@@ -47,7 +47,7 @@ class Peak:
     atom_index: int
     """0-based index into the record's molblock (for 1H: the heavy atom carrying the H)."""
     multiplicity: str | None
-    """Multiplicity letters after the intensity (``S``/``D``/``T``/``Q`` for 13C, ``s``, ``br s``...)."""
+    """Multiplicity after the intensity (``S``/``D``/``T``/``Q`` for 13C; ``s``, ``br s``...)."""
 
 
 @dataclass(slots=True)
@@ -120,7 +120,7 @@ def spectrum_tags(tags: dict[str, str]) -> Iterator[tuple[str, int, str]]:
 
 
 def parse_indexed_tag(value: str | None) -> dict[int, str]:
-    """``"0:Chloroform-D1 (CDCl3) 1:Unreported"`` -> ``{0: "Chloroform-D1 (CDCl3)", 1: "Unreported"}``."""
+    """``"0:Chloroform-D1 (CDCl3) 1:Unreported"`` -> ``{0: "Chloroform-D1 (CDCl3)", 1: ...}``."""
     if not value:
         return {}
     matches = list(_INDEXED_VALUE.finditer(value))
@@ -139,7 +139,9 @@ def parse_spectrum(value: str) -> list[Peak]:
             continue
         parts = entry.split(";")
         if len(parts) != 3:
-            raise SpectrumTagError(f"unparseable spectrum tag: {entry!r} is not shift;intensity;atom")
+            raise SpectrumTagError(
+                f"unparseable spectrum tag: {entry!r} is not shift;intensity;atom"
+            )
         shift_text, meta, atom_text = parts
         try:
             shift = float(shift_text)
