@@ -38,7 +38,8 @@ from litshift.train.config import WeakFilters
 from litshift.train.matching import MatchPlan, MatchSkip, plan_match
 
 __all__ = [
-    "Geometry",
+    "Conformers",
+    "Structure",
     "LabeledExample",
     "WeakExample",
     "LabeledBatch",
@@ -47,6 +48,7 @@ __all__ = [
     "build_weak",
     "weak_filter_reason",
     "target_scaler",
+    "collate_inputs",
     "collate_labeled",
     "collate_weak",
     "StreamSampler",
@@ -56,18 +58,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-class Geometry(NamedTuple):
-    """One conformer in litshift atom order."""
-
-    atomic_numbers: np.ndarray
-    """Shape ``N``, int."""
-    coords: np.ndarray
-    """Shape ``N x 3``, float32, Angstrom."""
-
-
 @dataclass(slots=True)
-class LabeledExample:
-    """One molecule in one solvent class with its assigned shifts."""
+class Structure:
+    """One molecule in one solvent class, as the model sees it."""
 
     key: str
     """:func:`litshift.chem.molecules.molecule_key` of ``smiles``."""
@@ -76,9 +69,15 @@ class LabeledExample:
     atomic_numbers: np.ndarray
     """Shape ``N``, int64."""
     coords: np.ndarray
-    """Shape ``N x 3``, float32."""
+    """Shape ``N x 3``, float32, Angstrom."""
     solvent_class: int
     """Index into :data:`litshift.chem.solvents.SOLVENT_CLASSES`."""
+
+
+@dataclass(slots=True)
+class LabeledExample(Structure):
+    """A structure with its assigned shifts."""
+
     targets: np.ndarray
     """Shape ``N x K`` float32, ppm (0 where unlabeled)."""
     mask: np.ndarray
@@ -86,16 +85,9 @@ class LabeledExample:
 
 
 @dataclass(slots=True)
-class WeakExample:
-    """One molecule in one solvent class with an unassigned shift set per nucleus."""
+class WeakExample(Structure):
+    """A structure with an unassigned shift set per nucleus."""
 
-    key: str
-    smiles: str
-    atomic_numbers: np.ndarray
-    """Shape ``N``, int64."""
-    coords: np.ndarray
-    """Shape ``N x 3``, float32."""
-    solvent_class: int
     plans: tuple[MatchPlan | None, ...]
     """One plan per model nucleus (None: no usable set of that nucleus)."""
 
@@ -136,30 +128,36 @@ def _solvent_index(solvent_class: str) -> int:
     try:
         return SOLVENT_CLASSES.index(solvent_class)
     except ValueError:
-        raise ValueError(f"unknown solvent class {solvent_class!r}; expected {SOLVENT_CLASSES}") from None
+        raise ValueError(
+            f"unknown solvent class {solvent_class!r}; expected {SOLVENT_CLASSES}"
+        ) from None
+
+
+#: ``molecule_key -> (atomic numbers N, coordinates C x N x 3)``, lowest-energy conformer first,
+#: as returned by :func:`litshift.chem.conformer_stage.load_conformers` (ok molecules only)
+Conformers = Mapping[str, tuple[np.ndarray, np.ndarray]]
 
 
 def _geometry(
-    key: str, mol_h: Chem.Mol, conformers: Mapping[str, Geometry | str], max_atoms: int
-) -> Geometry | str:
-    """The conformer of ``key`` checked against the molecule, or the skip reason."""
-    geometry = conformers.get(key)
-    if geometry is None:
-        return "no conformer"
-    if isinstance(geometry, str):
-        return f"conformer failed: {geometry}"
+    key: str, mol_h: Chem.Mol, conformers: Conformers, max_atoms: int
+) -> tuple[np.ndarray, np.ndarray] | str:
+    """Atomic numbers (int64) and lowest-energy coordinates of ``key``, or the skip reason."""
+    found = conformers.get(key)
+    if found is None:
+        return "no ok conformer"
+    atomic_numbers, coords = found
     expected = np.array([a.GetAtomicNum() for a in mol_h.GetAtoms()])
-    if not np.array_equal(np.asarray(geometry.atomic_numbers), expected):
+    if not np.array_equal(np.asarray(atomic_numbers), expected):
         return "conformer atoms differ from the molecule"
     if len(expected) > max_atoms:
         return "more atoms than max_atoms"
-    return geometry
+    return expected.astype(np.int64), np.asarray(coords[0], dtype=np.float32)
 
 
 def build_labeled(
     assigned: pa.Table,
     splits: pa.Table,
-    conformers: Mapping[str, Geometry | str],
+    conformers: Conformers,
     nuclei: Sequence[str],
     max_atoms: int,
 ) -> tuple[dict[str, list[LabeledExample]], Counter[str]]:
@@ -170,9 +168,9 @@ def build_labeled(
     assigned, splits
         Tables of schema ``assigned`` and ``splits``.
     conformers
-        ``molecule_key -> Geometry`` for embedded molecules, ``-> reason`` for failed ones.
+        Conformers of the molecules (:data:`Conformers`); the others are skipped.
     nuclei
-        Model output nuclei (``ModelConfig.nuclei``); spectra of other nuclei are counted and ignored.
+        Model output nuclei (``ModelConfig.nuclei``); other nuclei are counted and ignored.
     max_atoms
         Molecules with more atoms (H included) are skipped.
 
@@ -182,8 +180,11 @@ def build_labeled(
         ``{"train": [...], "valid": [...], "test": [...]}`` and skip/keep counts.
     """
     split_of = dict(
-        zip(splits.column("connectivity_key").to_pylist(), splits.column("split").to_pylist(),
-            strict=True)
+        zip(
+            splits.column("connectivity_key").to_pylist(),
+            splits.column("split").to_pylist(),
+            strict=True,
+        )
     )
     counts: Counter[str] = Counter()
     # (smiles, solvent class) -> nucleus -> atom -> shifts of all spectra
@@ -191,7 +192,9 @@ def build_labeled(
         lambda: defaultdict(lambda: defaultdict(list))
     )
     split_of_group: dict[tuple[str, str], str] = {}
-    for row in assigned.select(["inchikey", "smiles", "nucleus", "solvent_class", "labels"]).to_pylist():
+    for row in assigned.select(
+        ["inchikey", "smiles", "nucleus", "solvent_class", "labels"]
+    ).to_pylist():
         if row["nucleus"] not in nuclei:
             counts[f"labeled.skipped.nucleus {row['nucleus']}"] += 1
             continue
@@ -221,7 +224,7 @@ def build_labeled(
             for atom, shifts in per_nucleus.get(nucleus, {}).items():
                 if not 0 <= atom < n_atoms or mol_h.GetAtomWithIdx(atom).GetSymbol() != element:
                     raise ValueError(
-                        f"assigned label {nucleus} on atom {atom} of {smiles} is not a {element} atom"
+                        f"label {nucleus} on atom {atom} of {smiles} is not a {element} atom"
                     )
                 targets[atom, k] = float(np.mean(shifts))
                 mask[atom, k] = True
@@ -230,8 +233,8 @@ def build_labeled(
             LabeledExample(
                 key=key,
                 smiles=smiles,
-                atomic_numbers=np.asarray(geometry.atomic_numbers, dtype=np.int64),
-                coords=np.asarray(geometry.coords, dtype=np.float32).reshape(n_atoms, 3),
+                atomic_numbers=geometry[0],
+                coords=geometry[1],
                 solvent_class=_solvent_index(solvent),
                 targets=targets,
                 mask=mask,
@@ -270,7 +273,7 @@ def _weak_molecule(smiles: str, filters: WeakFilters) -> Chem.Mol | str:
 
 def build_weak(
     weak: pa.Table,
-    conformers: Mapping[str, Geometry | str],
+    conformers: Conformers,
     nuclei: Sequence[str],
     max_atoms: int,
     policy: str,
@@ -297,7 +300,9 @@ def build_weak(
     """
     counts: Counter[str] = Counter()
     # (smiles, solvent class) -> nucleus -> plans, in table order
-    plans: dict[tuple[str, str], dict[str, list[MatchPlan]]] = defaultdict(lambda: defaultdict(list))
+    plans: dict[tuple[str, str], dict[str, list[MatchPlan]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     mols: dict[str, Chem.Mol | str] = {}
     columns = ["smiles", "nucleus", "solvent_class", "shifts", "n_h"]
     for row in weak.select(columns).to_pylist():
@@ -312,7 +317,9 @@ def build_weak(
         if isinstance(mol_h, str):
             counts[f"weak.skipped.{mol_h}"] += 1
             continue
-        if filters.windows is not None and window_violation(row["shifts"], nucleus, filters.windows):
+        if filters.windows is not None and window_violation(
+            row["shifts"], nucleus, filters.windows
+        ):
             counts["weak.skipped.filter: shift outside window"] += 1
             continue
         plan = plan_match(mol_h, nucleus, row["shifts"], row["n_h"], policy=policy)
@@ -330,14 +337,13 @@ def build_weak(
         if isinstance(geometry, str):
             counts[f"weak.skipped.{geometry}"] += sum(len(v) for v in per_nucleus.values())
             continue
-        n_atoms = mol_h.GetNumAtoms()
         for paired in zip_longest(*(per_nucleus.get(n, []) for n in nuclei)):
             examples.append(
                 WeakExample(
                     key=key,
                     smiles=smiles,
-                    atomic_numbers=np.asarray(geometry.atomic_numbers, dtype=np.int64),
-                    coords=np.asarray(geometry.coords, dtype=np.float32).reshape(n_atoms, 3),
+                    atomic_numbers=geometry[0],
+                    coords=geometry[1],
                     solvent_class=_solvent_index(solvent),
                     plans=tuple(paired),
                 )
@@ -346,20 +352,23 @@ def build_weak(
     return examples, counts
 
 
-def target_scaler(examples: Sequence[LabeledExample], n_nuclei: int) -> tuple[np.ndarray, np.ndarray]:
+def target_scaler(
+    examples: Sequence[LabeledExample], n_nuclei: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-nucleus mean and std (ppm) of the labeled shifts; (0, 1) for a nucleus without labels."""
     mean = np.zeros(n_nuclei)
     std = np.ones(n_nuclei)
     for k in range(n_nuclei):
         values = np.concatenate([e.targets[e.mask[:, k], k] for e in examples] or [np.empty(0)])
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"non-finite labeled shift in nucleus column {k}")
         if len(values) > 1:
             mean[k], std[k] = values.mean(), max(values.std(), 1e-6)
     return mean, std
 
 
-def _pad_structures(
-    examples: Sequence[LabeledExample | WeakExample],
-) -> tuple[Tensor, Tensor, Tensor]:
+def collate_inputs(examples: Sequence[Structure]) -> tuple[Tensor, Tensor, Tensor]:
+    """Model inputs: atomic numbers ``B x N``, coords ``B x N x 3``, solvent class ``B``."""
     n_max = max(len(e.atomic_numbers) for e in examples)
     atomic_numbers = torch.zeros(len(examples), n_max, dtype=torch.long)
     coords = torch.zeros(len(examples), n_max, 3)
@@ -373,7 +382,7 @@ def _pad_structures(
 
 def collate_labeled(examples: Sequence[LabeledExample]) -> LabeledBatch:
     """Pad labeled examples to the largest molecule of the batch."""
-    atomic_numbers, coords, solvent = _pad_structures(examples)
+    atomic_numbers, coords, solvent = collate_inputs(examples)
     B, N = atomic_numbers.shape
     K = examples[0].targets.shape[1]
     targets = torch.zeros(B, N, K)
@@ -387,7 +396,7 @@ def collate_labeled(examples: Sequence[LabeledExample]) -> LabeledBatch:
 
 def collate_weak(examples: Sequence[WeakExample]) -> WeakBatch:
     """Pad weak examples; build the group-averaging matrices from their match plans."""
-    atomic_numbers, coords, solvent = _pad_structures(examples)
+    atomic_numbers, coords, solvent = collate_inputs(examples)
     B, N = atomic_numbers.shape
     K = len(examples[0].plans)
     G = max((len(p.groups) for e in examples for p in e.plans if p is not None), default=1)
@@ -430,8 +439,14 @@ class StreamSampler(Sampler[list[int]]):
     """
 
     def __init__(
-        self, n: int, batch_size: int, seed: int, start_step: int, end_step: int,
-        rank: int = 0, world_size: int = 1,
+        self,
+        n: int,
+        batch_size: int,
+        seed: int,
+        start_step: int,
+        end_step: int,
+        rank: int = 0,
+        world_size: int = 1,
     ) -> None:
         if n == 0:
             raise ValueError("cannot sample batches from an empty dataset")

@@ -45,7 +45,9 @@ class WeakFilters:
         if values.get("elements") is not None:
             values["elements"] = tuple(values["elements"])
         if values.get("windows") is not None:
-            values["windows"] = {k: (float(lo), float(hi)) for k, (lo, hi) in values["windows"].items()}
+            values["windows"] = {
+                k: (float(lo), float(hi)) for k, (lo, hi) in values["windows"].items()
+            }
         return cls(**values)
 
 

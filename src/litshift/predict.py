@@ -1,0 +1,300 @@
+"""``litshift predict``: 1H/13C shifts for user SMILES with a trained model.
+
+Atom indices in the output refer to ``Chem.AddHs(Chem.MolFromSmiles(smiles))`` of the SMILES
+*as the user gave it*. Internally the model works in litshift's canonical order (see
+:mod:`litshift.chem.molecules`), so every atom is mapped back: heavy atoms through the
+canonicalization map, hydrogens through their heavy atom (the i-th H of a heavy atom in the
+user's order gets the i-th H of the same heavy atom in litshift's order; hydrogens on one atom
+are topologically equivalent, so nothing depends on which is which).
+
+The 3D conformer is embedded on the fly with the conformer stage's settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow.csv as pacsv
+import torch
+from rdkit import Chem
+from rdkit.Chem.Draw import rdMolDraw2D
+from tqdm import tqdm
+
+from litshift.chem.conformers import ConformerError, Geometry, embed_geometry
+from litshift.chem.molecules import (
+    MoleculeError,
+    canonical_order,
+    hydrogens_by_heavy_atom,
+    mol_from_smiles,
+    molecule_key,
+)
+from litshift.chem.nuclei import element_of
+from litshift.chem.solvents import SOLVENT_CLASSES, classify
+from litshift.data.datasets import Structure
+from litshift.data.io import atomic_path, reject_row, rows_to_table, write_table
+from litshift.model.transformer import ShiftTransformer
+from litshift.train.checkpoint import load_model
+from litshift.train.trainer import predict_ppm, resolve_device
+
+__all__ = [
+    "DEFAULT_MODEL",
+    "PreparedMolecule",
+    "configure_parser",
+    "prepare",
+    "predict_molecules",
+    "run",
+    "to_svg",
+]
+
+logger = logging.getLogger(__name__)
+
+#: the model `make report` trains (run "semi" of config.yaml)
+DEFAULT_MODEL = "results/models/semi/model.pt"
+STAGE = "predict"
+
+
+@dataclass(slots=True)
+class PreparedMolecule:
+    """A user molecule ready for the model, with the way back to the user's atom order."""
+
+    input_row: int
+    smiles: str
+    """As given."""
+    solvent: str
+    """Canonical solvent name (:func:`litshift.chem.solvents.classify`)."""
+    mol_h: Chem.Mol
+    """``Chem.AddHs(Chem.MolFromSmiles(smiles))`` in the user's order."""
+    litshift_index: list[int]
+    """``litshift_index[i]``: litshift-order index of atom ``i`` of ``mol_h``."""
+    structure: Structure
+
+
+def _user_to_litshift(mol: Chem.Mol) -> tuple[str, Chem.Mol, list[int]]:
+    """Canonical SMILES, user ``AddHs`` molecule and the user -> litshift atom map."""
+    smiles, litshift_h, heavy_map = canonical_order(mol)
+    user_h = Chem.AddHs(mol)
+    mapping = [-1] * user_h.GetNumAtoms()
+    for atom in range(mol.GetNumAtoms()):
+        if heavy_map[atom] >= 0:
+            mapping[atom] = heavy_map[atom]
+    litshift_hydrogens = hydrogens_by_heavy_atom(litshift_h)
+    for parent, hydrogens in hydrogens_by_heavy_atom(user_h).items():
+        if mapping[parent] < 0:
+            continue
+        counterparts = litshift_hydrogens.get(mapping[parent], [])
+        if len(counterparts) != len(hydrogens):
+            raise MoleculeError("hydrogen count changed by canonicalization")
+        for user_index, litshift_index in zip(hydrogens, counterparts, strict=True):
+            mapping[user_index] = litshift_index
+    if sorted(mapping) != list(range(litshift_h.GetNumAtoms())):
+        raise MoleculeError("atoms could not be mapped onto the canonical order")
+    return smiles, user_h, mapping
+
+
+def prepare(
+    input_row: int,
+    smiles: str | None,
+    solvent_text: str | None,
+    embed: Callable[[str], Geometry],
+    max_atoms: int,
+) -> PreparedMolecule:
+    """Parse, map and embed one input molecule; raises ``MoleculeError``/``ConformerError``."""
+    mol = mol_from_smiles(smiles)
+    canonical, user_h, mapping = _user_to_litshift(mol)
+    if user_h.GetNumAtoms() > max_atoms:
+        raise MoleculeError(f"too many atoms: {user_h.GetNumAtoms()} > max_atoms={max_atoms}")
+    solvent, solvent_class = classify(solvent_text)
+    geometry = embed(canonical)
+    structure = Structure(
+        key=molecule_key(canonical),
+        smiles=canonical,
+        atomic_numbers=np.asarray(geometry.atomic_numbers, dtype=np.int64),
+        coords=np.asarray(geometry.coords, dtype=np.float32).reshape(-1, 3),
+        solvent_class=SOLVENT_CLASSES.index(solvent_class),
+    )
+    return PreparedMolecule(input_row, str(smiles), solvent, user_h, mapping, structure)
+
+
+def _check_nuclei(model: ShiftTransformer, nuclei: Sequence[str]) -> None:
+    unknown = [n for n in nuclei if n not in model.config.nuclei]
+    if unknown:
+        raise ValueError(f"the model predicts {model.config.nuclei}, not {unknown}")
+
+
+def predict_molecules(
+    model: ShiftTransformer,
+    prepared: Sequence[PreparedMolecule],
+    nuclei: Sequence[str],
+    device: torch.device,
+    batch_size: int = 32,
+) -> tuple[list[dict], list[np.ndarray]]:
+    """Prediction rows (schema ``predictions``) and, per molecule, shifts in the user's order.
+
+    Returns
+    -------
+    rows, shifts
+        ``shifts[m]`` has shape ``N x K`` (ppm, the model's nuclei, NaN where the element does
+        not match the nucleus).
+    """
+    model_nuclei = model.config.nuclei
+    _check_nuclei(model, nuclei)
+    predictions = predict_ppm(model, [p.structure for p in prepared], batch_size, device)
+    rows: list[dict] = []
+    shifts: list[np.ndarray] = []
+    for molecule, litshift_ppm in zip(prepared, predictions, strict=True):
+        user_ppm = litshift_ppm[molecule.litshift_index]  # (N, K) in the user's atom order
+        elements = [a.GetSymbol() for a in molecule.mol_h.GetAtoms()]
+        for k, nucleus in enumerate(model_nuclei):
+            matches = np.array([e == element_of(nucleus) for e in elements])
+            user_ppm[~matches, k] = np.nan
+            if nucleus not in nuclei:
+                continue
+            rows.extend(
+                {
+                    "input_row": molecule.input_row,
+                    "smiles": molecule.smiles,
+                    "solvent": molecule.solvent,
+                    "nucleus": nucleus,
+                    "atom_index": i,
+                    "element": elements[i],
+                    "shift_ppm": float(user_ppm[i, k]),
+                }
+                for i in np.flatnonzero(matches)
+            )
+        shifts.append(user_ppm)
+    return rows, shifts
+
+
+def to_svg(molecule: PreparedMolecule, shifts: np.ndarray, nuclei: Sequence[str]) -> str:
+    """2D drawing of the user's molecule; each heavy atom notes its 13C shift and its H shifts."""
+    mol = Chem.RemoveHs(molecule.mol_h, sanitize=False)  # heavy atoms keep their indices
+    hydrogens = hydrogens_by_heavy_atom(molecule.mol_h)
+    for atom in mol.GetAtoms():
+        notes = []
+        for k, nucleus in enumerate(nuclei):
+            if element_of(nucleus) == "H":
+                values = [shifts[h, k] for h in hydrogens.get(atom.GetIdx(), [])]
+                if values:
+                    notes.append("/".join(f"{v:.2f}" for v in sorted(set(np.round(values, 2)))))
+            elif element_of(nucleus) == atom.GetSymbol():
+                notes.append(f"{shifts[atom.GetIdx(), k]:.1f}")
+        if notes:
+            atom.SetProp("atomNote", " | ".join(notes))
+    drawer = rdMolDraw2D.MolDraw2DSVG(500, 400)
+    drawer.drawOptions().annotationFontScale = 0.6
+    drawer.DrawMolecule(mol, legend=f"{molecule.smiles} ({molecule.solvent})")
+    drawer.FinishDrawing()
+    return drawer.GetDrawingText()
+
+
+def _read_input(path: Path, smiles_column: str, solvent_column: str) -> pl.DataFrame:
+    frame = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path)
+    if smiles_column not in frame.columns:
+        raise SystemExit(f"{path}: no column {smiles_column!r} (columns: {frame.columns})")
+    return frame
+
+
+def _write(rows: list[dict], path: Path, schema_name: str) -> None:
+    """Rows of schema ``schema_name`` as Parquet or CSV (by suffix), atomically."""
+    if path.suffix == ".parquet":
+        write_table(rows, path, schema_name)
+        return
+    with atomic_path(path) as tmp:
+        pacsv.write_csv(rows_to_table(rows, schema_name), tmp)
+
+
+def _failures_path(output: Path) -> Path:
+    return output.with_name(f"{output.stem}.failures{output.suffix}")
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", nargs="?", help="CSV or Parquet file with a SMILES column")
+    parser.add_argument("output", nargs="?", help="CSV or Parquet file to write (one row per atom)")
+    parser.add_argument("--smiles", help="predict one molecule and print a table")
+    parser.add_argument(
+        "--solvent",
+        default="CDCl3",
+        help="solvent for --smiles, and for input rows without one (default: CDCl3)",
+    )
+    parser.add_argument(
+        "--model", default=DEFAULT_MODEL, help=f"checkpoint (default {DEFAULT_MODEL})"
+    )
+    parser.add_argument("--nucleus", default=None, help="comma-separated nuclei (default: all)")
+    parser.add_argument("--smiles-column", default="smiles")
+    parser.add_argument("--solvent-column", default="solvent")
+    parser.add_argument("--svg", default=None, help="directory for one annotated SVG per molecule")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--batch-size", type=int, default=32)
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.smiles is None) == (args.input is None):
+        raise SystemExit("give either --smiles or INPUT OUTPUT")
+    if args.input is not None and args.output is None:
+        raise SystemExit("INPUT needs an OUTPUT path")
+    device = resolve_device(args.device)
+    model, _ = load_model(args.model, device)
+    nuclei = args.nucleus.split(",") if args.nucleus else list(model.config.nuclei)
+    try:
+        _check_nuclei(model, nuclei)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
+
+    if args.smiles is not None:
+        items = [(args.smiles, args.solvent)]
+    else:
+        frame = _read_input(Path(args.input), args.smiles_column, args.solvent_column)
+        solvents = (
+            frame[args.solvent_column].to_list()
+            if args.solvent_column in frame.columns
+            else [args.solvent] * frame.height
+        )
+        solvents = [args.solvent if s is None or not str(s).strip() else s for s in solvents]
+        items = list(zip(frame[args.smiles_column].to_list(), solvents, strict=True))
+
+    prepared: list[PreparedMolecule] = []
+    failures: list[dict] = []
+    progress = tqdm(items, desc="embedding", unit=" molecules", disable=len(items) == 1)
+    for row, (smiles, solvent) in enumerate(progress):
+        try:
+            prepared.append(prepare(row, smiles, solvent, embed_geometry, model.config.max_atoms))
+        except (MoleculeError, ConformerError) as err:
+            failures.append(
+                reject_row(args.input or "--smiles", str(row), STAGE, str(err), str(smiles))
+            )
+    rows, shifts = predict_molecules(model, prepared, nuclei, device, args.batch_size)
+
+    if args.svg:
+        svg_dir = Path(args.svg)
+        svg_dir.mkdir(parents=True, exist_ok=True)
+        for molecule, values in zip(prepared, shifts, strict=True):
+            (svg_dir / f"{molecule.input_row:05d}.svg").write_text(
+                to_svg(molecule, values, model.config.nuclei)
+            )
+    if args.smiles is not None:
+        if failures:
+            print(f"failed: {failures[0]['reason']}", file=sys.stderr)
+            return 1
+        print(f"{'atom':>5} {'element':>7} {'nucleus':>7} {'shift_ppm':>9}")
+        for r in rows:
+            print(
+                f"{r['atom_index']:>5} {r['element']:>7} {r['nucleus']:>7} {r['shift_ppm']:>9.2f}"
+            )
+        return 0
+    output = Path(args.output)
+    _write(rows, output, "predictions")
+    _write(failures, _failures_path(output), "rejected")
+    logger.info(
+        "%d molecules predicted, %d failed (%s)",
+        len(prepared),
+        len(failures),
+        _failures_path(output),
+    )
+    return 0

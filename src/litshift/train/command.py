@@ -1,0 +1,282 @@
+"""``litshift train``: curated tables + conformers -> one trained run (``results/models/{run}``).
+
+Outputs of a run directory:
+
+- ``model.pt``: the best-validation checkpoint, self-describing (what ``litshift predict`` loads);
+- ``metrics.json``: final validation/test MAE per nucleus and solvent class, data counts
+  (including every skip reason and match branch), throughput, wall time, budget label;
+- ``history.json``: one entry per evaluation (losses, learning rate, validation MAE, molecules/s);
+- ``config.json``: the run configuration;
+- ``checkpoints/last.pt``, ``checkpoints/best.pt``: for ``--resume``.
+
+Multi-process: launch with ``torchrun --nproc_per_node N -m litshift.cli train ...``; every
+process builds the datasets, process 0 alone writes files and logs to MLflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import torch
+import torch.distributed as dist
+
+from litshift.chem.conformer_stage import load_conformers
+from litshift.chem.molecules import molecule_key
+from litshift.data.datasets import build_labeled, build_weak
+from litshift.data.io import atomic_path, read_table
+from litshift.model.transformer import ShiftTransformer
+from litshift.tracking import StageRun, stage_run, tracking_uri
+from litshift.train.config import TrainConfig
+from litshift.train.trainer import (
+    TrainData,
+    TrainResult,
+    build_model_config,
+    evaluate,
+    resolve_device,
+    train,
+)
+
+__all__ = ["configure_parser", "load_data", "run"]
+
+logger = logging.getLogger(__name__)
+
+STAGE = "train"
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assigned", required=True, help="assigned.parquet (curated)")
+    parser.add_argument("--splits", required=True, help="assigned_splits.parquet")
+    parser.add_argument("--weak", required=True, help="weak_train.parquet (leakage-filtered)")
+    parser.add_argument(
+        "--conformers", required=True, help="directory of conformer shards (shard-*.parquet)"
+    )
+    parser.add_argument("--out", required=True, help="run directory, e.g. results/models/semi")
+    parser.add_argument(
+        "--config-json",
+        default="{}",
+        help="run config as JSON (train: section merged with the run)",
+    )
+    parser.add_argument("--run-name", default=None, help="run name (default: name of --out)")
+    parser.add_argument("--budget", default="manual", help="budget label written to metrics.json")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from OUT/checkpoints/last.pt"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads per process (the job's share; more threads than free cores make "
+        "CPU training many times slower)",
+    )
+
+
+def _subsample(table: pa.Table, limit: int | None, seed: int) -> pa.Table:
+    """At most ``limit`` rows, drawn without replacement in a seed-determined, order-kept way."""
+    if limit is None or table.num_rows <= limit:
+        return table
+    rows = np.sort(np.random.default_rng(seed).choice(table.num_rows, limit, replace=False))
+    return table.take(pa.array(rows))
+
+
+def load_data(
+    assigned_path: str | os.PathLike[str],
+    splits_path: str | os.PathLike[str],
+    weak_path: str | os.PathLike[str],
+    conformer_dir: str | os.PathLike[str],
+    config: TrainConfig,
+) -> tuple[TrainData, list[Any], Counter[str]]:
+    """Read the tables and conformers and build the examples a run needs.
+
+    Returns
+    -------
+    data, test, counts
+        Training data, the labeled test examples, and every keep/skip count.
+    """
+    model_config = build_model_config(config)
+    assigned = read_table(assigned_path, "assigned")
+    splits = read_table(splits_path, "splits")
+    weak = read_table(weak_path, "weak") if config.uses_weak else None
+    counts: Counter[str] = Counter()
+    if weak is not None:
+        counts["weak.records"] = weak.num_rows
+        weak = _subsample(weak, config.max_weak, config.seed)
+        counts["weak.records_used"] = weak.num_rows
+    smiles = set(assigned.column("smiles").to_pylist())
+    if weak is not None:
+        smiles |= set(weak.column("smiles").to_pylist())
+    if not any(Path(conformer_dir).glob("shard-*.parquet")):
+        raise FileNotFoundError(f"no conformer shards (shard-*.parquet) in {conformer_dir}")
+    conformers = load_conformers(conformer_dir, {molecule_key(s) for s in smiles})
+
+    labeled, labeled_counts = build_labeled(
+        assigned, splits, conformers, model_config.nuclei, model_config.max_atoms
+    )
+    counts.update(labeled_counts)
+    weak_examples = []
+    if weak is not None:
+        weak_examples, weak_counts = build_weak(
+            weak,
+            conformers,
+            model_config.nuclei,
+            model_config.max_atoms,
+            config.match_policy,
+            config.weak_filters,
+        )
+        counts.update(weak_counts)
+    data = TrainData(train=labeled["train"], valid=labeled["valid"], weak=weak_examples)
+    return data, labeled["test"], counts
+
+
+def _init_distributed(config: TrainConfig) -> tuple[int, int]:
+    """Join the process group torchrun describes in the environment; (rank, world size)."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    use_cuda = resolve_device(config.device, local_rank).type == "cuda"
+    if use_cuda:
+        torch.cuda.set_device(local_rank)
+    dist.init_process_group("nccl" if use_cuda else "gloo")
+    return dist.get_rank(), world
+
+
+def _write_json(data: Any, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def log_model(tracker: StageRun, model: ShiftTransformer) -> None:
+    """Log ``model`` in MLflow's pytorch flavour so ``mlflow.pytorch.load_model`` reloads it."""
+    if not tracker.active:
+        return
+    import mlflow.pytorch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model"
+        # pinned requirements skip MLflow's slow requirement inference (it re-imports the model)
+        mlflow.pytorch.save_model(
+            model.cpu(),
+            path,
+            serialization_format="pickle",
+            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "litshift"],
+        )
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            relative = file.parent.relative_to(Path(tmp))
+            tracker.log_artifact(file, str(relative))
+
+
+def _write_outputs(
+    out: Path,
+    config: TrainConfig,
+    result: TrainResult,
+    final: dict[str, dict[str, float]],
+    summary: dict[str, Any],
+) -> None:
+    """Write ``metrics.json``, ``history.json``, ``config.json`` and ``model.pt`` (best)."""
+    metrics = {
+        **summary,
+        **final,
+        "best_step": result.best_step,
+        "steps": result.steps,
+        "stop_reason": result.stop_reason,
+        "train_seconds": result.train_seconds,
+        "molecules_per_s": result.molecules_per_s,
+        "n_parameters": sum(p.numel() for p in result.model.parameters()),
+    }
+    _write_json(config.to_dict(), out / "config.json")
+    _write_json(result.history, out / "history.json")
+    _write_json(metrics, out / "metrics.json")
+    with atomic_path(out / "model.pt") as tmp:
+        shutil.copyfile(out / "checkpoints" / "best.pt", tmp)
+
+
+def _log_outputs(
+    tracker: StageRun, out: Path, result: TrainResult, final: dict[str, dict[str, float]]
+) -> None:
+    """Final scores, the run files and the MLflow model of a finished run."""
+    # the best model's scores; "valid_*" names are the per-evaluation curves
+    prefixes = {"valid": "best_valid", "test": "test"}
+    scores = {f"{prefixes[split]}_{k}": v for split, m in final.items() for k, v in m.items()}
+    tracker.log_metrics(
+        scores | {"train_molecules_per_s": result.molecules_per_s}, step=result.steps
+    )
+    for file in ("config.json", "metrics.json", "history.json", "model.pt"):
+        tracker.log_artifact(out / file)
+    log_model(tracker, result.model)
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = TrainConfig.from_dict(json.loads(args.config_json))
+    out = Path(args.out)
+    name = args.run_name or out.name
+    rank, world = _init_distributed(config)
+    try:
+        data, test, counts = load_data(
+            args.assigned, args.splits, args.weak, args.conformers, config
+        )
+        logger.info(
+            "%s: %d train, %d valid, %d test labeled; %d weak examples",
+            name,
+            len(data.train),
+            len(data.valid),
+            len(test),
+            len(data.weak),
+        )
+        params = {"run": name, "budget": args.budget, "world_size": world, **config.to_dict()}
+        tracking: AbstractContextManager[StageRun] = (
+            stage_run(f"{STAGE}:{name}", params)
+            if rank == 0
+            else nullcontext(StageRun(None, None, tracking_uri()))
+        )
+        with tracking as tracker:
+            # data counts (match branches, skip reasons) are logged before a crash could lose them
+            tracker.log_dict(dict(sorted(counts.items())), "counts.json")
+            result = train(
+                config,
+                data,
+                out,
+                resume=args.resume,
+                on_eval=lambda entry: tracker.log_metrics(entry, step=int(entry["step"])),
+                description={"run": name, "budget": args.budget, "counts": dict(counts)},
+            )
+            device = resolve_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
+            final = {
+                split: evaluate(result.model, examples, config.eval_batch, device, config.precision)
+                for split, examples in (("valid", data.valid), ("test", test))
+            }
+            if rank == 0:
+                summary = {
+                    "run": name,
+                    "budget": args.budget,
+                    "mode": config.mode,
+                    "wall_seconds": time.perf_counter() - started,
+                    "world_size": world,
+                    "device": str(device),
+                    "counts": dict(sorted(counts.items())),
+                }
+                _write_outputs(out, config, result, final, summary)
+                _log_outputs(tracker, out, result, final)
+                logger.info(
+                    "%s: test MAE %s",
+                    name,
+                    {k: round(v, 3) for k, v in final["test"].items() if k.startswith("mae")},
+                )
+    finally:
+        if dist.is_available() and dist.is_initialized():
+            dist.destroy_process_group()
+    return 0

@@ -1,0 +1,608 @@
+"""The mixed-supervision training loop: L = L_atom + lambda * L_mol.
+
+Each step draws ``batch_labeled`` assigned molecules and ``batch_weak`` unassigned ones (per
+process), runs them through the model in ONE forward pass (padded to a common size, so DDP sees a
+single forward per backward), and combines
+
+- ``L_atom``: per-nucleus mean loss over assigned atoms, averaged over the nuclei present;
+- ``L_mol``: per (weak molecule, nucleus) sorted matching loss between the group-pooled
+  predictions and the observed shifts, averaged over the pairs present.
+
+Both are computed in normalized units (targets z-scored per nucleus with the labeled training
+statistics stored in the model), so the two nuclei weigh alike. ``supervised`` drops L_mol,
+``weak_only`` drops L_atom.
+
+Reproducibility: batches are a pure function of (seed, step) (:func:`stream_indices`), and the
+checkpoint holds the optimizer, the step and the torch RNG state (dropout), so a run resumed
+from ``last.pt`` takes exactly the steps an uninterrupted run would have taken.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from litshift.chem.solvents import SOLVENT_CLASSES
+from litshift.data.datasets import (
+    LabeledBatch,
+    LabeledExample,
+    StreamSampler,
+    Structure,
+    WeakBatch,
+    WeakExample,
+    collate_inputs,
+    collate_labeled,
+    collate_weak,
+    target_scaler,
+)
+from litshift.model.transformer import PRESETS, ModelConfig, ShiftTransformer
+from litshift.train.checkpoint import (
+    check_architecture,
+    load_checkpoint,
+    save_checkpoint,
+)
+from litshift.train.config import TrainConfig
+from litshift.train.losses import atom_loss, sorted_matching_loss
+from litshift.train.schedule import learning_rate
+
+__all__ = [
+    "TrainData",
+    "TrainResult",
+    "TrainingDivergedError",
+    "build_model_config",
+    "evaluate",
+    "labeled_loss",
+    "predict_ppm",
+    "resolve_device",
+    "train",
+    "weak_loss",
+]
+
+logger = logging.getLogger(__name__)
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss or the gradient became NaN/inf; training stops instead of saving garbage."""
+
+
+@dataclass(slots=True)
+class TrainData:
+    """The examples one run trains on."""
+
+    train: list[LabeledExample]
+    """Labeled training molecules (also the source of the target scaler)."""
+    valid: list[LabeledExample]
+    """Labeled validation molecules (early stopping)."""
+    weak: list[WeakExample]
+    """Weak molecules with match plans."""
+
+
+@dataclass(slots=True)
+class TrainResult:
+    """What a finished (or early-stopped) run returns; ``model`` holds the best weights."""
+
+    model: ShiftTransformer
+    best_metric: float
+    """Best validation MAE (ppm, mean over nuclei)."""
+    best_step: int
+    steps: int
+    """Optimizer steps taken in total (including before a resume)."""
+    stop_reason: str
+    """completed | early_stopping | interrupted."""
+    history: list[dict[str, float]] = field(default_factory=list)
+    """One entry per evaluation."""
+    train_seconds: float = 0.0
+    """Wall time in optimizer steps, this session (excluding evaluation)."""
+    molecules_per_s: float = 0.0
+    """Training throughput of this session, all processes together."""
+
+
+def build_model_config(config: TrainConfig) -> ModelConfig:
+    """The preset named by the run config with its ``model`` overrides applied."""
+    if config.preset not in PRESETS:
+        raise ValueError(f"unknown model preset {config.preset!r}; choose from {sorted(PRESETS)}")
+    return replace(PRESETS[config.preset], **config.model)
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    """``auto`` -> this process' GPU when CUDA is present, else the CPU."""
+    if name == "auto":
+        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def _rank_world() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _all_reduce(tensor: Tensor, op: dist.ReduceOp.RedOpType = dist.ReduceOp.SUM) -> Tensor:
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(tensor, op=op)
+    return tensor
+
+
+def _autocast(device: torch.device, precision: str) -> AbstractContextManager[Any]:
+    use_bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
+    if not use_bf16:
+        return nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+
+
+def _merge_inputs(
+    labeled: LabeledBatch | None, weak: WeakBatch | None
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Stack the labeled and weak molecules into one padded model input."""
+    parts = [b for b in (labeled, weak) if b is not None]
+    n_max = max(b.atomic_numbers.shape[1] for b in parts)
+    pad = [n_max - b.atomic_numbers.shape[1] for b in parts]
+    atomic_numbers = torch.cat(
+        [nn.functional.pad(b.atomic_numbers, (0, p)) for b, p in zip(parts, pad, strict=True)]
+    )  # (B1 + B2, N)
+    coords = torch.cat(
+        [nn.functional.pad(b.coords, (0, 0, 0, p)) for b, p in zip(parts, pad, strict=True)]
+    )  # (B1 + B2, N, 3)
+    solvent = torch.cat([b.solvent_class for b in parts])  # (B1 + B2,)
+    return atomic_numbers, coords, solvent
+
+
+def labeled_loss(
+    pred: Tensor, batch: LabeledBatch, model: ShiftTransformer, kind: str, delta: float
+) -> Tensor:
+    """L_atom: mean over nuclei present in the batch of the per-nucleus masked atom loss.
+
+    ``pred`` is ``B x N x K`` in normalized units; targets are normalized here.
+    """
+    losses = []
+    for k in range(pred.shape[-1]):
+        mask = batch.target_mask[..., k]  # (B, N)
+        if bool(mask.any()):
+            target = model.normalize(batch.targets[..., k], k)  # (B, N)
+            losses.append(atom_loss(pred[..., k], target, mask, kind, delta))
+    return torch.stack(losses).mean() if losses else pred.sum() * 0.0
+
+
+def weak_loss(
+    pred: Tensor, batch: WeakBatch, model: ShiftTransformer, kind: str, delta: float
+) -> Tensor:
+    """L_mol: mean sorted matching loss over the (molecule, nucleus) pairs with a shift set.
+
+    ``pred`` is ``B x N x K`` in normalized units.
+    """
+    total = pred.sum() * 0.0
+    pairs = 0
+    for k in range(pred.shape[-1]):
+        mask = batch.mask[:, k]  # (B, G)
+        present = mask.any(dim=-1)  # (B,)
+        if not bool(present.any()):
+            continue
+        pooled = torch.bmm(batch.pool[:, k], pred[..., k : k + 1]).squeeze(-1)  # (B, G)
+        target = model.normalize(batch.targets[:, k], k)  # (B, G)
+        per_molecule = sorted_matching_loss(pooled, target, mask, kind, delta)  # (B,)
+        total = total + per_molecule[present].sum()
+        pairs += int(present.sum())
+    return total / max(pairs, 1)
+
+
+@torch.no_grad()
+def predict_ppm(
+    model: ShiftTransformer,
+    examples: Sequence[Structure],
+    batch_size: int,
+    device: torch.device,
+    precision: str = "fp32",
+) -> list[np.ndarray]:
+    """Per-atom predictions in ppm, one ``N x K`` array per example, in input order."""
+    was_training = model.training
+    model.eval()
+    out: list[np.ndarray] = []
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        batch = collate_inputs(chunk)
+        with _autocast(device, precision):
+            pred = model(*(t.to(device) for t in batch))  # (B, N, K)
+        ppm = model.to_ppm(pred.float()).cpu().numpy()
+        out.extend(ppm[b, : len(e.atomic_numbers)] for b, e in enumerate(chunk))
+    model.train(was_training)
+    return out
+
+
+def evaluate(
+    model: ShiftTransformer,
+    examples: Sequence[LabeledExample],
+    batch_size: int,
+    device: torch.device,
+    precision: str = "fp32",
+) -> dict[str, float]:
+    """MAE (ppm) per nucleus, per nucleus and solvent class, and the mean over nuclei.
+
+    Under DDP every process scores its share of ``examples`` and the error sums are reduced,
+    so every process returns the same numbers (and takes the same early-stopping decision).
+
+    Returns
+    -------
+    dict
+        ``mae`` (mean over nuclei with labels), ``mae.<nucleus>``,
+        ``mae.<nucleus>.<solvent class>`` and the matching atom counts ``n.<...>``.
+    """
+    rank, world = _rank_world()
+    nuclei = model.config.nuclei
+    shard = list(examples[rank::world])
+    # sums[k, s] = (absolute error sum, atom count) for nucleus k, solvent class s
+    sums = torch.zeros(len(nuclei), len(SOLVENT_CLASSES), 2, dtype=torch.float64)
+    predictions = predict_ppm(model, shard, batch_size, device, precision) if shard else []
+    for example, pred in zip(shard, predictions, strict=True):
+        for k in range(len(nuclei)):
+            mask = example.mask[:, k]
+            errors = np.abs(pred[mask, k] - example.targets[mask, k])
+            sums[k, example.solvent_class, 0] += float(errors.sum())
+            sums[k, example.solvent_class, 1] += int(mask.sum())
+    sums = _all_reduce(sums.to(device)).cpu()
+    metrics: dict[str, float] = {}
+    per_nucleus = []
+    for k, nucleus in enumerate(nuclei):
+        error, count = sums[k].sum(dim=0).tolist()
+        metrics[f"n.{nucleus}"] = count
+        if count:
+            metrics[f"mae.{nucleus}"] = error / count
+            per_nucleus.append(error / count)
+        for s, solvent in enumerate(SOLVENT_CLASSES):
+            error, count = sums[k, s].tolist()
+            metrics[f"n.{nucleus}.{solvent}"] = count
+            if count:
+                metrics[f"mae.{nucleus}.{solvent}"] = error / count
+    metrics["mae"] = float(np.mean(per_nucleus)) if per_nucleus else math.nan
+    return metrics
+
+
+def _losses(
+    pred: Tensor,
+    labeled: LabeledBatch | None,
+    weak: WeakBatch | None,
+    model: ShiftTransformer,
+    config: TrainConfig,
+) -> tuple[Tensor, Tensor]:
+    """``(L_atom, L_mol)`` of one merged forward pass; a term without its batch is 0.
+
+    ``pred`` is ``(B1 + B2) x N x K``: the labeled molecules first, then the weak ones.
+    """
+    zero = pred.sum() * 0.0  # keeps every term attached to the graph (DDP needs all grads)
+    n_labeled = labeled.atomic_numbers.shape[0] if labeled is not None else 0
+    l_atom = l_mol = zero
+    if labeled is not None:
+        n_atoms = labeled.atomic_numbers.shape[1]
+        l_atom = labeled_loss(
+            pred[:n_labeled, :n_atoms], labeled, model, config.loss, config.huber_delta
+        )
+    if weak is not None:
+        n_atoms = weak.atomic_numbers.shape[1]
+        l_mol = weak_loss(pred[n_labeled:, :n_atoms], weak, model, config.loss, config.huber_delta)
+    return l_atom, l_mol
+
+
+def _loader(
+    examples: Sequence[Any],
+    collate: Callable[[Sequence[Any]], Any],
+    batch_size: int,
+    seed: int,
+    start: int,
+    end: int,
+    config: TrainConfig,
+    pin: bool,
+) -> Iterator[Any]:
+    rank, world = _rank_world()
+    sampler = StreamSampler(len(examples), batch_size, seed, start, end, rank, world)
+    return iter(
+        DataLoader(
+            examples,  # type: ignore[arg-type]  # a list is a map-style dataset
+            batch_sampler=sampler,
+            collate_fn=collate,
+            num_workers=config.num_workers,
+            pin_memory=pin,
+            # a private generator keeps DataLoader seeding off the global (dropout) RNG stream
+            generator=torch.Generator().manual_seed(seed),
+        )
+    )
+
+
+def _to(batch: Any, device: torch.device) -> Any:
+    return None if batch is None else type(batch)(*(t.to(device, non_blocking=True) for t in batch))
+
+
+def _rng_state() -> dict[str, Any]:
+    state: dict[str, Any] = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict[str, Any]) -> None:
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Early-stopping state and curves; saved in ``last.pt``."""
+
+    step: int = 0
+    best_metric: float = math.inf
+    best_step: int = -1
+    bad_evals: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    running: list[float] = field(default_factory=lambda: [0.0] * 4)
+    """Sums since the last evaluation: L_atom, L_mol, molecules, seconds (this process)."""
+
+
+def train(
+    config: TrainConfig,
+    data: TrainData,
+    out_dir: str | Path,
+    resume: bool = False,
+    on_eval: Callable[[dict[str, float]], None] | None = None,
+    halt_after: int | None = None,
+    description: dict[str, Any] | None = None,
+) -> TrainResult:
+    """Train one run; write ``checkpoints/last.pt`` and ``checkpoints/best.pt`` under ``out_dir``.
+
+    Parameters
+    ----------
+    config
+        The run configuration.
+    data
+        Examples (built by :mod:`litshift.data.datasets`).
+    out_dir
+        Run directory; only process 0 writes to it.
+    resume
+        Continue from ``checkpoints/last.pt`` (refuses another architecture).
+    on_eval
+        Called on process 0 with each history entry (MLflow logging).
+    halt_after
+        Stop, as if killed, after this many steps of this session, without a final checkpoint
+        (tests of ``resume``); the result then has ``stop_reason="interrupted"``.
+    description
+        Extra self-description saved in every checkpoint (data counts, run name).
+    """
+    rank, world = _rank_world()
+    local_rank = int(os.environ.get("LOCAL_RANK", rank))
+    device = resolve_device(config.device, local_rank)
+    ckpt_dir = Path(out_dir) / "checkpoints"
+    if rank == 0:
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+
+    if config.uses_labeled and not data.train:
+        raise ValueError(f"mode {config.mode!r} needs labeled training molecules; none were built")
+    if config.uses_weak and not data.weak:
+        raise ValueError(f"mode {config.mode!r} needs weak molecules; none were built")
+    if not data.valid:
+        raise ValueError("no validation molecules: early stopping and model selection need them")
+
+    model_config = build_model_config(config)
+    torch.manual_seed(config.seed)
+    model = ShiftTransformer(model_config)
+    mean, std = target_scaler(data.train, len(model_config.nuclei))
+    model.set_target_scaler(torch.as_tensor(mean), torch.as_tensor(std))
+    model.to(device)
+    optimizer = model.configure_optimizer(config.lr, config.weight_decay)
+
+    steps_per_epoch = math.ceil(max(len(data.train), 1) / (config.batch_labeled * world))
+    total_steps = config.epochs * steps_per_epoch
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    warmup_steps = int(config.warmup_frac * total_steps)
+    eval_every = config.eval_every or steps_per_epoch
+
+    progress = _Progress()
+    last_path, best_path = ckpt_dir / "last.pt", ckpt_dir / "best.pt"
+    if resume:
+        state = load_checkpoint(last_path)
+        check_architecture(state["model_config"], model_config)
+        if state["world_size"] != world:
+            logger.warning(
+                "resuming a %d-process run with %d processes: batches differ from an "
+                "uninterrupted run",
+                state["world_size"],
+                world,
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        progress = _Progress(**state["progress"])
+        _set_rng_state(state["rng"])
+        logger.info("resumed from %s at step %d of %d", last_path, progress.step, total_steps)
+
+    train_model: nn.Module = model
+    if world > 1:
+        train_model = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    if config.compile:
+        train_model = torch.compile(train_model)
+
+    description = {
+        "model_config": asdict(model_config),
+        "train_config": config.to_dict(),
+        "scaler": {"mean": mean.tolist(), "std": std.tolist()},
+        **(description or {}),
+    }
+
+    def checkpoint_state(with_optimizer: bool) -> dict[str, Any]:
+        state = {
+            **description,
+            "model": model.state_dict(),
+            "step": progress.step,
+            "best_metric": progress.best_metric,
+            "best_step": progress.best_step,
+        }
+        if with_optimizer:
+            state |= {
+                "optimizer": optimizer.state_dict(),
+                "progress": asdict(progress),
+                "rng": _rng_state(),
+                "world_size": world,
+                "total_steps": total_steps,
+            }
+        return state
+
+    start = progress.step
+    loader = partial(
+        _loader, start=start, end=total_steps, config=config, pin=device.type == "cuda"
+    )
+    labeled_iter = weak_iter = None
+    if config.uses_labeled:
+        labeled_iter = loader(data.train, collate_labeled, config.batch_labeled, config.seed)
+    if config.uses_weak:
+        weak_iter = loader(data.weak, collate_weak, config.batch_weak, config.seed + 1)
+
+    session_molecules, session_seconds = 0, 0.0
+    stop_reason = "completed"
+    bar = tqdm(
+        total=total_steps,
+        initial=start,
+        disable=rank != 0,
+        unit="step",
+        desc=config.mode,
+        mininterval=0.5 if sys.stderr.isatty() else 30,
+    )
+    model.train()
+    while progress.step < total_steps:
+        tick = time.perf_counter()
+        labeled = _to(next(labeled_iter), device) if labeled_iter is not None else None
+        weak = _to(next(weak_iter), device) if weak_iter is not None else None
+        lr = learning_rate(progress.step, total_steps, config.lr, warmup_steps, config.min_lr_ratio)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+
+        with _autocast(device, config.precision):
+            pred = train_model(*_merge_inputs(labeled, weak))  # (B1 + B2, N, K)
+        l_atom, l_mol = _losses(pred.float(), labeled, weak, model, config)
+        loss = {
+            "supervised": l_atom,
+            "semi": l_atom + config.lambda_mol * l_mol,
+            "weak_only": l_mol,
+        }[config.mode]
+        finite = _all_reduce(torch.isfinite(loss.detach()).float().reshape(1), dist.ReduceOp.MIN)
+        if not bool(finite.item()):
+            raise TrainingDivergedError(
+                f"non-finite loss at step {progress.step} (L_atom={l_atom.item():.4g}, "
+                f"L_mol={l_mol.item():.4g}, lr={lr:.3g}); check the data and lower train.lr"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+        if not bool(torch.isfinite(grad_norm)):
+            raise TrainingDivergedError(
+                f"non-finite gradient norm at step {progress.step} (loss={loss.item():.4g}, "
+                f"lr={lr:.3g}); check the data and lower train.lr"
+            )
+        optimizer.step()
+        progress.step += 1
+
+        seconds = time.perf_counter() - tick
+        molecules = sum(b.atomic_numbers.shape[0] for b in (labeled, weak) if b is not None)
+        for i, value in enumerate((l_atom.item(), l_mol.item(), molecules, seconds)):
+            progress.running[i] += value
+        session_molecules += molecules
+        session_seconds += seconds
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item():.3f}", mol_s=f"{world * molecules / seconds:.0f}")
+
+        if progress.step % eval_every == 0 or progress.step == total_steps:
+            entry = _evaluate_and_record(
+                model, data.valid, config, device, progress, lr, steps_per_epoch, world
+            )
+            improved = entry["valid_mae"] < progress.best_metric
+            if improved:
+                progress.best_metric, progress.best_step, progress.bad_evals = (
+                    entry["valid_mae"],
+                    progress.step,
+                    0,
+                )
+            else:
+                progress.bad_evals += 1
+            if rank == 0:
+                if improved:
+                    save_checkpoint(checkpoint_state(with_optimizer=False), best_path)
+                save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
+                if on_eval is not None:
+                    on_eval(entry)
+                logger.info(
+                    "step %d/%d valid MAE %s",
+                    progress.step,
+                    total_steps,
+                    {k: round(v, 3) for k, v in entry.items() if k.startswith("valid_mae")},
+                )
+            if config.patience is not None and progress.bad_evals >= config.patience:
+                stop_reason = "early_stopping"
+                break
+        elif progress.step % config.checkpoint_every == 0 and rank == 0:
+            save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
+        if halt_after is not None and progress.step - start >= halt_after:
+            stop_reason = "interrupted"
+            break
+    bar.close()
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()  # best.pt is complete before any process reads it
+
+    if stop_reason != "interrupted":
+        best = load_checkpoint(best_path)
+        model.load_state_dict(best["model"])
+    total_molecules = _all_reduce(torch.tensor([float(session_molecules)], device=device)).item()
+    return TrainResult(
+        model=model,
+        best_metric=progress.best_metric,
+        best_step=progress.best_step,
+        steps=progress.step,
+        stop_reason=stop_reason,
+        history=progress.history,
+        train_seconds=session_seconds,
+        molecules_per_s=total_molecules / session_seconds if session_seconds else 0.0,
+    )
+
+
+def _evaluate_and_record(
+    model: ShiftTransformer,
+    valid: Sequence[LabeledExample],
+    config: TrainConfig,
+    device: torch.device,
+    progress: _Progress,
+    lr: float,
+    steps_per_epoch: int,
+    world: int,
+) -> dict[str, float]:
+    """Score the validation set and append one history entry (identical on every process)."""
+    metrics = evaluate(model, valid, config.eval_batch, device, config.precision)
+    totals = _all_reduce(torch.tensor(progress.running, dtype=torch.float64, device=device)).cpu()
+    l_atom, l_mol, molecules, seconds = totals.tolist()
+    n_steps = max(progress.step - (progress.history[-1]["step"] if progress.history else 0), 1)
+    entry = {
+        "step": float(progress.step),
+        "epoch": progress.step / steps_per_epoch,
+        "lr": lr,
+        "loss_atom": l_atom / (n_steps * world),
+        "loss_mol": l_mol / (n_steps * world),
+        # seconds are summed over processes that ran in parallel
+        "molecules_per_s": molecules / (seconds / world) if seconds else 0.0,
+        **{f"valid_{k}": v for k, v in metrics.items()},
+    }
+    progress.history.append(entry)
+    progress.running = [0.0] * 4
+    return entry

@@ -1,0 +1,136 @@
+"""Trainer smoke runs on real samples: modes, NaN guard, exact resume, architecture check, DDP."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from litshift.train.checkpoint import CheckpointError, load_checkpoint, load_model
+from litshift.train.command import load_data
+from litshift.train.config import TrainConfig, WeakFilters
+from litshift.train.trainer import TrainData, TrainingDivergedError, train
+from tests.conftest import REPO
+from tests.training_data import TEST_MODEL, config_json, write_training_inputs
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    return write_training_inputs(tmp_path_factory.mktemp("trainer"))
+
+
+def _config(**overrides) -> TrainConfig:
+    return TrainConfig.from_dict(json.loads(config_json(**overrides)))
+
+
+@pytest.fixture(scope="module")
+def data(inputs) -> TrainData:
+    data, test, counts = load_data(
+        inputs.assigned, inputs.splits, inputs.weak, inputs.conformers, _config()
+    )
+    assert data.train and data.valid and data.weak and test
+    return data
+
+
+@pytest.mark.parametrize("mode", ["supervised", "semi", "weak_only"])
+def test_modes_train_and_write_checkpoints(mode, data, tmp_path) -> None:
+    result = train(_config(mode=mode), data, tmp_path)
+    assert result.steps == 6 and result.stop_reason == "completed"
+    assert [h["step"] for h in result.history] == [3.0, 6.0]
+    for entry in result.history:
+        assert np.isfinite(entry["valid_mae"])
+        assert (entry["loss_atom"] > 0) == (mode != "weak_only")
+        assert (entry["loss_mol"] > 0) == (mode != "supervised")
+    best = load_checkpoint(tmp_path / "checkpoints" / "best.pt")
+    assert best["step"] == result.best_step and best["best_metric"] == result.best_metric
+    assert best["train_config"]["mode"] == mode and "optimizer" not in best
+    model, _ = load_model(tmp_path / "checkpoints" / "best.pt")
+    for a, b in zip(model.state_dict().values(), result.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    assert torch.allclose(model.shift_mean, result.model.shift_mean)
+
+
+def test_non_finite_loss_stops_with_a_clear_error(data, tmp_path) -> None:
+    # a corrupt conformer (NaN coordinates) poisons the predictions, hence the loss
+    broken = dataclasses.replace(data.train[0], coords=np.full_like(data.train[0].coords, np.nan))
+    poisoned = TrainData(train=[broken] * 4, valid=data.valid, weak=data.weak)
+    with pytest.raises(TrainingDivergedError, match="non-finite loss at step 0"):
+        train(_config(mode="supervised"), poisoned, tmp_path)
+
+
+def test_resume_after_a_kill_reproduces_the_uninterrupted_run(data, tmp_path) -> None:
+    config = _config(max_steps=8, eval_every=4, checkpoint_every=2, patience=None)
+    full = train(config, data, tmp_path / "full")
+    # killed after step 5: the last checkpoint on disk is the one of step 4
+    halted = train(config, data, tmp_path / "killed", halt_after=5)
+    assert halted.stop_reason == "interrupted" and halted.steps == 5
+    assert load_checkpoint(tmp_path / "killed" / "checkpoints" / "last.pt")["step"] == 4
+    resumed = train(config, data, tmp_path / "killed", resume=True)
+    assert resumed.steps == 8 and resumed.best_step == full.best_step
+    for a, b in zip(
+        full.model.state_dict().values(), resumed.model.state_dict().values(), strict=True
+    ):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert [h["valid_mae"] for h in resumed.history] == pytest.approx(
+        [h["valid_mae"] for h in full.history], abs=1e-6
+    )
+    assert resumed.history[-1]["loss_mol"] == pytest.approx(full.history[-1]["loss_mol"])
+
+
+def test_resume_refuses_another_architecture(data, tmp_path) -> None:
+    train(_config(max_steps=2, eval_every=2), data, tmp_path)
+    other = _config(max_steps=2, eval_every=2, model=TEST_MODEL | {"d_model": 32})
+    with pytest.raises(CheckpointError, match="d_model: checkpoint 16 vs config 32"):
+        train(other, data, tmp_path, resume=True)
+
+
+def test_early_stopping_after_patience(data, tmp_path) -> None:
+    # a zero learning rate never improves on the first evaluation
+    config = _config(lr=0.0, max_steps=12, eval_every=2, patience=2)
+    result = train(config, data, tmp_path)
+    assert result.stop_reason == "early_stopping"
+    assert result.steps == 6 and result.best_step == 2
+
+
+def test_config_rejects_unknown_keys_and_modes() -> None:
+    with pytest.raises(ValueError, match="unknown keys in train: \\['lambda'\\]"):
+        TrainConfig.from_dict({"lambda": 3})
+    with pytest.raises(ValueError, match="train.mode"):
+        TrainConfig(mode="unsupervised")
+    filters = TrainConfig.from_dict({"weak_filters": {"elements": ["C", "H"]}}).weak_filters
+    assert filters == WeakFilters(elements=("C", "H"))
+
+
+def test_two_process_ddp_run_on_gloo(inputs, tmp_path) -> None:
+    out = tmp_path / "ddp"
+    env = os.environ | {"OMP_NUM_THREADS": "1", "LITSHIFT_TRACKING": "0"}
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        "-m",
+        "litshift.cli",
+        "train",
+        *inputs.cli_args(),
+        "--out",
+        str(out),
+        "--config-json",
+        config_json(max_steps=4, eval_every=2, device="cpu"),
+    ]
+    done = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["steps"] == 4
+    assert np.isfinite(metrics["test"]["mae"])
+    assert load_checkpoint(out / "checkpoints" / "last.pt")["world_size"] == 2
