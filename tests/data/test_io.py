@@ -69,3 +69,12 @@ def test_concat_gathers_tables_of_one_schema(tmp_path) -> None:
     assert read_table(out, "rejected").to_pylist() == rows
     assert main(["concat", "--schema", "rejected", "--out", str(out)]) == 0
     assert read_table(out, "rejected").num_rows == 0
+
+
+def test_outputs_get_ordinary_permissions(tmp_path) -> None:
+    import os
+
+    write_table([{"key": "k", "smiles": "C"}], tmp_path / "m.parquet", "molecules")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "m.parquet").stat().st_mode & 0o777 == 0o666 & ~umask
