@@ -186,10 +186,10 @@ def test_tiny_model_overfits_a_few_molecules():
         return (net(z, xyz, solvent)[..., 0] - target)[mask].abs().mean()
 
     initial = loss_now().item()
-    for _ in range(100):
+    for _ in range(150):
         optimizer.zero_grad()
         loss = loss_now()
         loss.backward()
         optimizer.step()
     assert math.isfinite(loss.item())
-    assert loss_now().item() < 0.3 * initial  # ~0.2 in practice; per-element mean: ~0.45
+    assert loss_now().item() < 0.3 * initial  # ~0.17 in practice; per-element mean: ~0.45

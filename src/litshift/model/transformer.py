@@ -8,12 +8,25 @@ Design (after Uni-Mol, Zhou et al., ICLR 2023; re-implemented, not vendored):
   and translations by construction and, having no positional encoding, equivariant to atom
   permutations. Each distance is mapped by an affine transform that depends on the ordered
   atom-type pair (a C-H distance means something else than an O-O distance), expanded on K
-  learned Gaussians and projected by a small MLP to one attention bias per head.
+  learned Gaussians and projected by a small MLP to one attention bias per head. Each head also
+  gets a learned locality term ``-slope_h * distance`` (ALiBi-like; slopes start at 1/4 ... 4
+  per Angstrom), so from the first step some heads look at bonded neighbours and others at the
+  whole molecule.
 * The bias is a pair representation that evolves: the pre-softmax attention logits of layer l
   are the bias of layer l+1, so pair information accumulates through depth.
 * Pre-LayerNorm blocks with GELU; one small MLP head per nucleus reads every atom token.
   Predictions are in normalized units; ``shift_mean``/``shift_std`` buffers (saved with the
   weights) map them back to ppm.
+
+Why the locality term and the fan-in init of the kernel MLP (measured, see the training
+report): with BERT's normal(0.02) init on both layers of the kernel MLP the distance bias starts
+at std ~0.002, so attention is uniform over the molecule, every carbon sees the same context and
+the network can only predict the per-nucleus mean. Adam grows a product of two small layers
+slowly, so a 4-layer model spent most of a few-hundred-step CPU budget on that plateau (still
+the mean predictor, 42 ppm 13C, after 100 steps; a 1-layer model escaped sooner, which looked
+like "depth hurts"). Starting with local attention removes the plateau: on 2.5k labeled
+molecules, 400 steps of B1=16 at lr 2e-3, the 4-layer tiny model went from 13.8 to 9.6 ppm 13C
+and from 0.78 to 0.58 ppm 1H validation MAE.
 
 Padding: atomic number 0. Padded keys get ``-inf`` logits; the ``[CLS]`` key is never padded, so
 no softmax row is empty and fully padded rows stay finite.
@@ -91,8 +104,21 @@ class GaussianDistanceBias(nn.Module):
         self.proj = nn.Sequential(
             nn.Linear(n_kernels, n_kernels), nn.GELU(), nn.Linear(n_kernels, n_heads)
         )
+        # Per-head locality (1/Angstrom), geometric from broad to bonded-neighbour attention.
+        self.slopes = nn.Parameter(torch.logspace(-2.0, 2.0, n_heads, base=2.0))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Identity pair maps and fan-in (PyTorch default) init of the kernel MLP.
+
+        Not the model's normal(0.02): two such layers in a row give a distance bias of std
+        ~0.002, i.e. no geometry at the start of training (see the module docstring).
+        """
         nn.init.ones_(self.pair_scale.weight)
         nn.init.zeros_(self.pair_shift.weight)
+        for layer in self.proj:
+            if isinstance(layer, nn.Linear):
+                layer.reset_parameters()
 
     def forward(self, dist: Tensor, types: Tensor) -> Tensor:
         """
@@ -114,7 +140,8 @@ class GaussianDistanceBias(nn.Module):
         std = self.stds.abs() + 1e-2  # (K,)
         z = (x.float().unsqueeze(-1) - self.means) / std  # (B, N, N, K)
         kernels = torch.exp(-0.5 * z * z) / (math.sqrt(2.0 * math.pi) * std)  # (B, N, N, K)
-        return self.proj(kernels).permute(0, 3, 1, 2)  # (B, H, N, N)
+        bias = self.proj(kernels) - self.slopes * dist.unsqueeze(-1)  # (B, N, N, H)
+        return bias.permute(0, 3, 1, 2)  # (B, H, N, N)
 
 
 class Block(nn.Module):
@@ -201,12 +228,13 @@ class ShiftTransformer(nn.Module):
         self.register_buffer("shift_mean", torch.zeros(n_out))
         self.register_buffer("shift_std", torch.ones(n_out))
         self.apply(self._init_weights)
+        self.distance_bias.reset_parameters()
         if config.solvent_mode == "global_bias":
             nn.init.zeros_(self.solvent_offset.weight)  # start with no solvent effect
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
-        """BERT-style init (normal 0.02); the Gaussian layer keeps its identity pair maps."""
+        """BERT-style init (normal 0.02); the distance layer re-initializes itself after."""
         if isinstance(module, nn.Linear):
             nn.init.normal_(module.weight, std=0.02)
             nn.init.zeros_(module.bias)
@@ -241,6 +269,9 @@ class ShiftTransformer(nn.Module):
         diff = coords[:, :, None, :] - coords[:, None, :, :]  # (B, N, N, 3)
         # Explicit distances: cdist switches to a matmul formula that loses precision.
         dist = diff.pow(2).sum(-1).clamp_min(1e-12).sqrt()  # (B, N, N)
+        # Pairs with padding get distance 0, so even the (ignored) padded outputs are invariant.
+        padded = types == 0  # (B, N)
+        dist = dist.masked_fill(padded[:, :, None] | padded[:, None, :], 0.0)  # (B, N, N)
         atom_bias = self.distance_bias(dist, types)  # (B, H, N, N)
         pair = F.pad(atom_bias, (1, 0, 1, 0))  # (B, H, N+1, N+1); [CLS] at index 0
         cls_bias = self.cls_pair_bias.view(1, -1, 1).to(pair.dtype)  # (1, H, 1)
