@@ -31,18 +31,22 @@ report: $(STAMP)
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# A real one-node SLURM for tests/workflow/test_slurm_profile.py: Debian's slurm-wlm and munge,
-# installed only when a binary is missing. Without root or apt-get the test is skipped (it says
-# why); with them, a failed install stops here rather than hiding behind a skip.
-SLURM_BINARIES := munged mungekey slurmctld slurmd sbatch srun squeue sinfo sacct
+# Debian packages that tests drive, each installed only when its binary is missing:
+# slurm-wlm and munge give tests/workflow/test_slurm_profile.py a real one-node SLURM, chromium
+# renders the report in tests/report/test_report.py. Without root or apt-get those tests are
+# skipped (they say why); with them, a failed install stops here rather than hiding behind a skip.
+SYSTEM_DEPS := munged:munge mungekey:munge slurmctld:slurm-wlm slurmd:slurm-wlm sbatch:slurm-wlm \
+	srun:slurm-wlm squeue:slurm-wlm sinfo:slurm-wlm sacct:slurm-wlm chromium:chromium
 system-deps:
-	@missing=$$(for b in $(SLURM_BINARIES); do PATH="$$PATH:/usr/sbin:/sbin" command -v $$b >/dev/null || printf "%s " $$b; done); \
-	if [ -z "$$missing" ]; then exit 0; fi; \
+	@packages=$$(for dep in $(SYSTEM_DEPS); do \
+		PATH="$$PATH:/usr/sbin:/sbin" command -v $${dep%%:*} >/dev/null || echo $${dep#*:}; \
+	done | sort -u | tr '\n' ' '); \
+	if [ -z "$$packages" ]; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then \
-		echo "system-deps: missing $$missing and no root apt-get; the SLURM test will be skipped"; exit 0; \
+		echo "system-deps: missing $$packages and no root apt-get; the tests needing them will be skipped"; exit 0; \
 	fi; \
-	echo "system-deps: installing slurm-wlm and munge (missing: $$missing)"; \
-	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends slurm-wlm munge
+	echo "system-deps: installing $$packages"; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$packages
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -12,6 +12,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/curate.smk"
 include: "workflow/rules/literature.smk"
 include: "workflow/rules/split.smk"
+include: "workflow/rules/conformers.smk"
+include: "workflow/rules/train.smk"
 include: "workflow/rules/catalog.smk"
 
 
@@ -19,3 +21,4 @@ rule all:
     default_target: True
     input:
         rules.catalog.output,
+        rules.train_all.input,

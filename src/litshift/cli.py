@@ -44,6 +44,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "concat": ("litshift.data.concat", "concatenate tables of one schema (gathers)"),
     "train": ("litshift.train.command", "train one run: assigned + weak spectra -> model.pt"),
     "predict": ("litshift.predict", "predict 1H/13C shifts for SMILES with a trained model"),
+    "evaluate": (
+        "litshift.evaluate.evaluate_stage",
+        "score every trained model, HOSE and CSP5 on the held-out test sets",
+    ),
+    "report": ("litshift.report.command", "render results/report.html from the pipeline outputs"),
     "catalog": ("litshift.data.catalog", "(re)build the DuckDB catalog of curated tables"),
     "sql": ("litshift.data.sql", "run a SQL query against the DuckDB catalog"),
 }
@@ -53,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="litshift", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module, help_text) in COMMANDS.items():
+    for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, description=help_text)
     return parser
 

@@ -30,6 +30,7 @@ rule catalog:
         rules.gather_literature.output,
         rules.split.output,
         rules.collect_molecules.output,
+        rules.conformers.output,
         rules.gather_rejected.output,
     output:
         "results/catalog.duckdb",

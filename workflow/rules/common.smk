@@ -25,6 +25,7 @@ localrules:
     gather_literature,
     gather_rejected,
     collect_molecules,
+    conformers,
     catalog,
 
 

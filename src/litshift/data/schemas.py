@@ -1,8 +1,9 @@
 """Every Parquet table litshift writes, declared once.
 
-Stages validate their output against these schemas when writing (:func:`litshift.data.io.write_table`)
-and their input when reading (:func:`litshift.data.io.read_table`), so a schema drift fails at the
-stage boundary with a clear message instead of deep inside training.
+Stages validate their output against these schemas when writing
+(:func:`litshift.data.io.write_table`) and their input when reading
+(:func:`litshift.data.io.read_table`), so a schema drift fails at the stage boundary with a clear
+message instead of deep inside training.
 
 Atom indices everywhere refer to ``Chem.AddHs(Chem.MolFromSmiles(smiles))``: heavy atoms in the
 order of the canonical SMILES, then hydrogens grouped by their heavy atom in ascending order.
@@ -155,6 +156,52 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("atom_index", pa.int32(), nullable=False),
             pa.field("element", pa.string(), nullable=False),
             pa.field("shift_ppm", pa.float64(), nullable=False),
+        ]
+    ),
+    # Stage evaluate (results/eval/predictions.parquet): every scored prediction of every model.
+    # split assigned_test: one row per labeled atom of a (molecule, solvent); split
+    # literature_test: one row per sorted-matching pair, atom_index = first atom of the group
+    # of n_atoms whose pooled prediction is paired with the observed peak.
+    "eval_predictions": pa.schema(
+        [
+            pa.field("model", pa.string(), nullable=False),  # run name, HOSE or CSP5
+            pa.field("split", pa.string(), nullable=False),  # assigned_test | literature_test
+            # the scored unit: <key>/<solvent> (assigned) | <literature record id>/<solvent>
+            pa.field("record_id", pa.string(), nullable=False),
+            pa.field("key", pa.string(), nullable=False),  # molecule_key(smiles)
+            pa.field("smiles", pa.string(), nullable=False),
+            pa.field("nucleus", pa.string(), nullable=False),
+            pa.field("solvent", pa.string(), nullable=False),
+            pa.field("solvent_class", pa.string(), nullable=False),
+            pa.field("atom_index", pa.int32(), nullable=False),
+            pa.field("n_atoms", pa.int32(), nullable=False),
+            pa.field("environment", pa.string(), nullable=False),  # e.g. aromatic CH, carbonyl C
+            pa.field("max_similarity", pa.float64(), nullable=False),  # Tanimoto to training set
+            pa.field("match_branch", pa.string()),  # plan_match branch (literature_test)
+            pa.field("observed", pa.float64(), nullable=False),
+            pa.field("predicted", pa.float64(), nullable=False),
+        ]
+    ),
+    # Stage evaluate (results/eval/metrics.parquet): errors (ppm) per model, split, level
+    # (atom | molecule = sorted matching), nucleus and breakdown group, with cluster-bootstrap
+    # 95 % intervals over molecules; budget = config label that produced the numbers.
+    "eval_metrics": pa.schema(
+        [
+            pa.field("model", pa.string(), nullable=False),
+            pa.field("split", pa.string(), nullable=False),
+            pa.field("level", pa.string(), nullable=False),
+            pa.field("nucleus", pa.string(), nullable=False),
+            pa.field("breakdown", pa.string(), nullable=False),  # all|solvent_class|solvent|...
+            pa.field("group", pa.string(), nullable=False),
+            pa.field("n", pa.int64(), nullable=False),  # atoms or matched peaks
+            pa.field("n_molecules", pa.int64(), nullable=False),
+            pa.field("mae", pa.float64(), nullable=False),
+            pa.field("rmse", pa.float64(), nullable=False),
+            pa.field("mae_ci_lo", pa.float64(), nullable=False),
+            pa.field("mae_ci_hi", pa.float64(), nullable=False),
+            pa.field("rmse_ci_lo", pa.float64(), nullable=False),
+            pa.field("rmse_ci_hi", pa.float64(), nullable=False),
+            pa.field("budget", pa.string(), nullable=False),
         ]
     ),
 }
