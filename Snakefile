@@ -15,10 +15,11 @@ include: "workflow/rules/split.smk"
 include: "workflow/rules/conformers.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/catalog.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
-        rules.catalog.output,
-        rules.train_all.input,
+        rules.report.output,

@@ -19,8 +19,9 @@ PROFILE = REPO / "workflow" / "profiles" / "slurm"
 #: the default partition and the one LITSHIFT_SLURM_PARTITION names
 PARTITIONS = ("debug", "batch")
 #: rules of the tiny DAG that must run as SLURM jobs, and the ones kept local
-CLUSTER_RULES = {"curate_assigned", "curate_unassigned", "ingest_literature", "split"}
-LOCAL_RULES = {"gather_literature", "gather_rejected", "collect_molecules", "catalog"}
+CLUSTER_RULES = {"curate_assigned", "curate_unassigned", "ingest_literature", "split",
+                 "conformers_shard"}
+LOCAL_RULES = {"gather_literature", "gather_rejected", "collect_molecules", "conformers", "catalog"}
 #: what the test cluster lacks, passed on top of the profile: no slurmdbd, so the plugin polls
 #: squeue (MinJobAge keeps finished jobs listed); a 1 s first poll instead of 40 s.
 TEST_CLUSTER_ARGS = ("--slurm-status-command", "squeue",
@@ -48,9 +49,11 @@ def tracked_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _tables(workdir: Path) -> dict[str, pl.DataFrame]:
+    """Every Parquet output; the conformer cache is not an output (its chunk names are random)."""
     results = workdir / "results"
     return {str(path.relative_to(results)): pl.read_parquet(path)
-            for path in sorted(results.rglob("*.parquet"))}
+            for path in sorted(results.rglob("*.parquet"))
+            if path.relative_to(results).parts[0] != "cache"}
 
 
 def _stages(workdir: Path, experiment: str) -> tuple[set[str], set[str]]:
@@ -93,7 +96,16 @@ def test_pipeline_through_slurm_equals_local_run(
     expected, actual = _tables(local), _tables(remote)
     assert actual.keys() == expected.keys()
     for name, table in expected.items():
-        assert actual[name].equals(table), name
+        if name.startswith("conformers/shard-"):
+            # Per-molecule time limits depend on machine load, so compare the molecules both
+            # runs embedded: same keys, and identical coordinates wherever both succeeded.
+            both = table.join(actual[name], on="key", suffix="_slurm")
+            assert both.height == table.height == actual[name].height, name
+            ok = both.filter((pl.col("status") == "ok") & (pl.col("status_slurm") == "ok"))
+            assert ok.height > 0.9 * both.height, name
+            assert ok["coords"].equals(ok["coords_slurm"], check_names=False), name
+        else:
+            assert actual[name].equals(table), name
 
     # Tracking settings reach the sbatch'ed jobs: the same stages as locally logged a run, all
     # under one pipeline_run tag.

@@ -32,6 +32,8 @@ rule catalog:
         rules.collect_molecules.output,
         rules.conformers.output,
         rules.gather_rejected.output,
+        "results/eval/predictions.parquet",
+        "results/eval/metrics.parquet",
     output:
         "results/catalog.duckdb",
     log:

@@ -29,6 +29,8 @@ VIEWS: dict[str, str] = {
     "literature_test": "splits/literature_test.parquet",
     "molecules": "conformers/molecules.parquet",
     "conformers": "conformers/shard-*.parquet",
+    "eval_predictions": "eval/predictions.parquet",
+    "eval_metrics": "eval/metrics.parquet",
 }
 
 

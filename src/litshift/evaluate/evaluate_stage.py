@@ -1,0 +1,269 @@
+"""Stage ``evaluate``: every trained model, the HOSE baseline and (when installed) CSP5, scored
+on the same held-out data with the same code.
+
+Reads the curated assigned spectra, the split, the literature test set, the conformers and the
+trained checkpoints; fits the HOSE lookup on the assigned training split; writes
+
+- ``predictions.parquet`` (schema ``eval_predictions``): every scored prediction;
+- ``metrics.parquet`` (schema ``eval_metrics``): errors with bootstrap intervals per model,
+  split, level, nucleus and breakdown group (:mod:`litshift.evaluate.scoring`);
+- ``summary.json``: test-set counts with every skip reason, the peers' status (CSP5 installed
+  or not) and the settings, for the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import torch
+from rdkit import Chem
+
+from litshift.chem.conformer_stage import load_conformers
+from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
+from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
+from litshift.evaluate.hose import HoseModel
+from litshift.evaluate.metrics import atom_environment, fingerprints, max_similarity
+from litshift.evaluate.predictors import (
+    Csp5Predictor,
+    HosePredictor,
+    ModelPredictor,
+    Predictor,
+    csp5_version,
+)
+from litshift.evaluate.scoring import MoleculeContext, metrics_table, prediction_rows
+from litshift.evaluate.testsets import (
+    TestSets,
+    hose_training_examples,
+    load_test_sets,
+    split_rows,
+)
+from litshift.tracking import stage_run
+from litshift.train.checkpoint import load_model
+from litshift.train.matching import POLICIES
+from litshift.train.trainer import resolve_device
+
+__all__ = ["configure_parser", "molecule_context", "predict_tests", "run"]
+
+logger = logging.getLogger(__name__)
+
+STAGE = "evaluate"
+
+
+def _reference_mols(smiles: Sequence[str], counts: Counter[str]) -> list[Chem.Mol]:
+    mols = []
+    for s in smiles:
+        try:
+            mols.append(mol_from_smiles(s))
+        except MoleculeError as err:
+            counts[f"similarity.reference_skipped.{err}"] += 1
+    return mols
+
+
+def molecule_context(
+    tests: TestSets,
+    training_smiles: Sequence[str],
+    radius: int,
+    n_bits: int,
+    counts: Counter[str],
+) -> MoleculeContext:
+    """Atom environments of the test molecules and their max Tanimoto similarity to the
+    training molecules (Morgan fingerprints of ``radius`` and ``n_bits``)."""
+    # test molecules were parsed by the test-set builders; a training SMILES may not parse
+    test_mols = {
+        smiles: mol_from_smiles(smiles)
+        for smiles in sorted({i.structure.smiles for i in [*tests.assigned, *tests.literature]})
+    }
+    environments = {}
+    for smiles, mol in test_mols.items():
+        mol_h = Chem.AddHs(mol)
+        environments[smiles] = [atom_environment(mol_h, a) for a in range(mol_h.GetNumAtoms())]
+    references = fingerprints(_reference_mols(sorted(set(training_smiles)), counts), radius, n_bits)
+    counts["similarity.reference_molecules"] = len(references)
+    values = max_similarity(fingerprints(test_mols.values(), radius, n_bits), references)
+    return MoleculeContext(environments, dict(zip(test_mols, values.tolist(), strict=True)))
+
+
+def predict_tests(
+    predictors: Sequence[Predictor], tests: TestSets, context: MoleculeContext
+) -> tuple[list[dict], Counter[str]]:
+    """Rows of schema ``eval_predictions`` of every predictor, and unscored counts per model."""
+    rows: list[dict] = []
+    counts: Counter[str] = Counter()
+    assigned = [i.structure for i in tests.assigned]
+    literature = [i.structure for i in tests.literature]
+    for predictor in predictors:
+        started = time.perf_counter()
+        model_rows, missing = prediction_rows(
+            predictor.name,
+            tests,
+            predictor.predict(assigned, [i.solvent for i in tests.assigned]),
+            predictor.predict(literature, [i.solvent for i in tests.literature]),
+            context,
+        )
+        rows += model_rows
+        counts.update({f"unscored.{predictor.name}.{k}": v for k, v in missing.items()})
+        logger.info(
+            "%s: %d predictions scored, unscored %s (%.1f s)",
+            predictor.name,
+            len(model_rows),
+            dict(missing),
+            time.perf_counter() - started,
+        )
+    return rows, counts
+
+
+def _headline(metrics: pl.DataFrame) -> dict[str, float]:
+    """``<split>.<level>.<model>.mae.<nucleus>`` of the ``all`` rows, for MLflow."""
+    rows = metrics.filter(pl.col("breakdown") == "all")
+    return {
+        f"{r['split']}.{r['level']}.{r['model']}.mae.{r['nucleus']}": r["mae"]
+        for r in rows.iter_rows(named=True)
+    }
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--assigned", required=True, help="curated assigned.parquet")
+    parser.add_argument("--splits", required=True, help="assigned_splits.parquet")
+    parser.add_argument("--literature-test", required=True, help="literature_test.parquet")
+    parser.add_argument(
+        "--weak", required=True, help="weak_train.parquet (training molecules for similarity)"
+    )
+    parser.add_argument("--conformers", required=True, help="directory of conformer shards")
+    parser.add_argument(
+        "--models", nargs="*", default=[], help="checkpoints results/models/<run>/model.pt"
+    )
+    parser.add_argument("--out-predictions", required=True, help="predictions.parquet")
+    parser.add_argument("--out-metrics", required=True, help="metrics.parquet")
+    parser.add_argument("--out-summary", required=True, help="summary.json")
+    parser.add_argument("--nuclei", default="1H,13C", help="comma-separated evaluated nuclei")
+    parser.add_argument(
+        "--match-policy",
+        choices=POLICIES,
+        default="litshift",
+        help="count-mismatch policy of the molecule-level score (the training one)",
+    )
+    parser.add_argument("--hose-max-radius", type=int, default=4)
+    parser.add_argument("--hose-min-count", type=int, default=1)
+    parser.add_argument("--n-bootstrap", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--fingerprint-radius", type=int, default=2)
+    parser.add_argument("--fingerprint-bits", type=int, default=2048)
+    parser.add_argument(
+        "--similarity-bins", default="0.5,0.7", help="Tanimoto bin edges (comma-separated)"
+    )
+    parser.add_argument(
+        "--skip-csp5", action="store_true", help="do not evaluate CSP5 even when installed"
+    )
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    parser.add_argument("--budget", default="manual", help="budget label stored with the metrics")
+
+
+def _csp5_status(skip: bool) -> dict[str, str | None]:
+    """Version (None: not evaluated), status and the sentence the report shows."""
+    version = csp5_version()
+    if skip:
+        return {
+            "version": None,
+            "status": "switched off",
+            "note": "CSP5 was switched off (evaluate.csp5: false).",
+        }
+    if version is None:
+        return {
+            "version": None,
+            "status": "not installed",
+            "note": "CSP5 is not installed (pip install 'litshift[peer]' to include it); "
+            "it was skipped.",
+        }
+    return {
+        "version": version,
+        "status": "evaluated",
+        "note": f"CSP5 {version} evaluated on litshift's conformers.",
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    nuclei = tuple(args.nuclei.split(","))
+    edges = [float(e) for e in args.similarity_bins.split(",")]
+    params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models"}}
+    params["models"] = [Path(p).parent.name for p in args.models]
+    with stage_run(STAGE, params) as tracker:
+        device = resolve_device(args.device)
+        models = {Path(path).parent.name: load_model(path, device)[0] for path in args.models}
+        max_atoms = min((m.config.max_atoms for m in models.values()), default=512)
+        assigned = read_table(args.assigned, "assigned")
+        splits = read_table(args.splits, "splits")
+        literature = read_table(args.literature_test, "weak")
+        test_smiles = set(split_rows(assigned, splits, "test")["smiles"].to_pylist())
+        test_smiles |= set(literature["smiles"].to_pylist())
+        conformers = load_conformers(args.conformers, {molecule_key(s) for s in test_smiles})
+        tests, counts = load_test_sets(
+            assigned, splits, literature, conformers, nuclei, max_atoms, args.match_policy
+        )
+        logger.info(
+            "%d assigned test items, %d literature test peak lists",
+            len(tests.assigned),
+            len(tests.literature),
+        )
+        hose = HoseModel(args.hose_max_radius, args.hose_min_count).fit(
+            hose_training_examples(assigned, splits, nuclei)
+        )
+        training_smiles = split_rows(assigned, splits, "train")["smiles"].to_pylist()
+        training_smiles += read_table(args.weak, "weak")["smiles"].to_pylist()
+        context = molecule_context(
+            tests, training_smiles, args.fingerprint_radius, args.fingerprint_bits, counts
+        )
+
+        predictors: list[Predictor] = [HosePredictor(hose, nuclei)]
+        predictors += [
+            ModelPredictor(name, model, nuclei, device, args.batch_size)
+            for name, model in models.items()
+        ]
+        peer = _csp5_status(args.skip_csp5)
+        csp5 = Csp5Predictor(nuclei, str(device), args.batch_size) if peer["version"] else None
+        if csp5 is not None:
+            predictors.append(csp5)
+        rows, unscored = predict_tests(predictors, tests, context)
+        counts.update(unscored)
+        if csp5 is not None:
+            counts.update({f"csp5_failures.{k}": v for k, v in csp5.failures.items()})
+        predictions = write_table(
+            rows_to_table(rows, "eval_predictions"), args.out_predictions, "eval_predictions"
+        )
+        metrics = metrics_table(
+            pl.from_arrow(predictions), edges, args.n_bootstrap, args.seed, args.budget
+        )
+        write_table(metrics.to_arrow(), args.out_metrics, "eval_metrics")
+        summary: dict[str, Any] = {
+            "budget": args.budget,
+            "models": [p.name for p in predictors],
+            "nuclei": list(nuclei),
+            "match_policy": args.match_policy,
+            "hose": {"max_radius": args.hose_max_radius, "min_count": args.hose_min_count},
+            "similarity": {
+                "fingerprint": f"Morgan r={args.fingerprint_radius}, {args.fingerprint_bits} bits",
+                "bins": edges,
+                "reference": "assigned training split + weak training set",
+            },
+            "csp5": peer,
+            "counts": dict(sorted(counts.items())),
+            "wall_seconds": time.perf_counter() - started,
+        }
+        with atomic_path(args.out_summary) as tmp:
+            tmp.write_text(json.dumps(summary, indent=2) + "\n")
+        tracker.log_metrics(_headline(metrics) | {"wall_seconds": summary["wall_seconds"]})
+        tracker.log_dict(summary, "summary.json")
+    logger.info("evaluate: %d predictions, %d metric rows", predictions.num_rows, metrics.height)
+    return 0

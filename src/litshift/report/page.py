@@ -1,0 +1,932 @@
+"""The report page: one self-contained HTML file.
+
+CSS is inline, plots are PNG data URIs and molecules inline SVG, so the file opens anywhere
+without a single network request (the browser test checks exactly that). Sections follow what
+a chemist asks first: how good is it (headline, parity, errors), where does it fail (solvent,
+environment, distance to training data, worst molecules), what did the literature add (λ
+sweep, collapse, learning curves), what went in (data) and how to reproduce it.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from litshift.evaluate.metrics import bin_labels
+from litshift.evaluate.scoring import ASSIGNED_TEST, LITERATURE_TEST
+from litshift.report import figures
+from litshift.report.collect import CURVE_METRICS, ReportData, config_hash
+from litshift.report.gallery import molecule_svg, worst_records
+
+__all__ = ["FIGURES", "HEADLINE_MODELS", "PUBLISHED", "Html", "render"]
+
+#: the paper's published test MAE (ppm), shown for reference only
+PUBLISHED: dict[str, dict[str, float]] = {
+    "1H": {"HOSE": 0.310, "supervised": 0.197, "semi": 0.172},
+    "13C": {"HOSE": 2.580, "supervised": 1.152, "semi": 0.929},
+}
+#: columns of the headline table
+HEADLINE_MODELS = ("HOSE", "supervised", "semi", "CSP5")
+#: runs compared for solvent conditioning: [CLS] token, global bias, no solvent input
+SOLVENT_RUNS = ("semi", "semi_global_bias", "semi_no_solvent")
+#: runs whose learning curves show the collapse of weak-only training
+COLLAPSE_RUNS = ("supervised", "semi", "weak_only")
+#: id -> what it shows; every id is a <figure> of a complete report (the browser test's list)
+FIGURES: dict[str, str] = {
+    "fig-parity-1H": "1H parity",
+    "fig-parity-13C": "13C parity",
+    "fig-errors-1H": "1H error histogram",
+    "fig-errors-13C": "13C error histogram",
+    "fig-solvent": "per-solvent MAE with and without [CLS] conditioning",
+    "fig-lambda": "λ sweep",
+    "fig-collapse": "weak-only collapse: validation curves",
+    "fig-collapse-levels": "weak-only collapse: atom vs molecule level",
+    "fig-curves": "learning curves",
+    "fig-similarity": "ID/OOD bins",
+    "fig-environment": "atom environments",
+    "fig-data-solvents": "solvent distribution",
+}
+
+_SPLIT_LEVELS = (
+    (ASSIGNED_TEST, "atom", "assigned test, atom level"),
+    (ASSIGNED_TEST, "molecule", "assigned test, molecule level"),
+    (LITERATURE_TEST, "molecule", "literature test, molecule level"),
+)
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  margin: 0 auto; max-width: 1240px; padding: 0 24px 48px; color: #1d2330; line-height: 1.45; }
+header { border-bottom: 3px solid #2b6cb0; margin-bottom: 12px; }
+h1 { font-size: 26px; margin: 24px 0 4px; }
+h2 { font-size: 20px; margin-top: 36px; border-bottom: 1px solid #d5dbe5; padding-bottom: 4px; }
+h3 { font-size: 16px; margin-top: 22px; }
+.meta { color: #55607a; font-size: 13px; margin: 4px 0 12px; }
+.meta code, td code { background: #eef2f7; padding: 0 4px; border-radius: 3px; }
+table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+th, td { border: 1px solid #d5dbe5; padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #eef2f7; } td.num { text-align: right; }
+caption { caption-side: bottom; text-align: left; color: #55607a; font-size: 12px; padding: 4px 0; }
+.ci { color: #55607a; font-size: 11px; white-space: nowrap; }
+.published { background: #fdf6e3; font-style: italic; }
+table.headline { font-size: 15px; }
+table.headline td { min-width: 96px; }
+figure { margin: 12px 0 20px; }
+figure img { max-width: 100%; height: auto; border: 1px solid #e3e7ee; }
+figcaption { color: #55607a; font-size: 12.5px; max-width: 1000px; }
+.note { background: #f4f7fb; border-left: 4px solid #2b6cb0; padding: 6px 12px; font-size: 13px; }
+.warn { background: #fff5f5; border-left: 4px solid #c53030; padding: 6px 12px; font-size: 13px; }
+.gallery { display: flex; flex-wrap: wrap; gap: 12px; }
+.gallery .molecule { border: 1px solid #e3e7ee; padding: 6px; width: 360px; }
+.gallery .molecule p { font-size: 11.5px; color: #55607a; word-break: break-all; margin: 4px 0; }
+nav a { margin-right: 12px; font-size: 13px; color: #2b6cb0; text-decoration: none; }
+"""
+
+
+class Html(str):
+    """Markup inserted into the page as is (everything else is escaped)."""
+
+
+class Number(Html):
+    """Markup showing a number (right-aligned in tables)."""
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, Html):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def _table(
+    header: Sequence[Any],
+    rows: Iterable[Sequence[Any]],
+    caption: str | None = None,
+    attrs: str = "",
+) -> Html:
+    head = "".join(f"<th>{_cell(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td class='num'>{_cell(c)}</td>"
+            if isinstance(c, int | float | Number) and not isinstance(c, bool)
+            else f"<td>{_cell(c)}</td>"
+            for c in r
+        )
+        + "</tr>"
+        for r in rows
+    )
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return Html(f"<table {attrs}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def _figure(figure_id: str, uri: str, caption: str) -> Html:
+    return Html(
+        f'<figure id="{figure_id}"><img src="{uri}" alt="{html.escape(FIGURES[figure_id])}">'
+        f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+    )
+
+
+def _note(text: str, kind: str = "note") -> Html:
+    return Html(f'<p class="{kind}">{html.escape(text)}</p>')
+
+
+class _Metrics:
+    """Index of the ``eval_metrics`` rows."""
+
+    def __init__(self, metrics: pl.DataFrame, order: Sequence[str]) -> None:
+        self.frame = metrics
+        self.rows = {
+            (r["model"], r["split"], r["level"], r["nucleus"], r["breakdown"], r["group"]): r
+            for r in metrics.iter_rows(named=True)
+        }
+        present = set(metrics["model"])
+        self.models = [m for m in order if m in present] + sorted(present - set(order))
+        self.nuclei = [n for n in ("1H", "13C") if n in set(metrics["nucleus"])] + sorted(
+            set(metrics["nucleus"]) - {"1H", "13C"}
+        )
+
+    def get(self, model: str, split: str, level: str, nucleus: str) -> dict | None:
+        return self.rows.get((model, split, level, nucleus, "all", "all"))
+
+    def breakdown(
+        self, models: Sequence[str], split: str, level: str, nucleus: str, breakdown: str
+    ) -> pl.DataFrame:
+        return self.frame.filter(
+            pl.col("model").is_in(list(models)),
+            pl.col("split") == split,
+            pl.col("level") == level,
+            pl.col("nucleus") == nucleus,
+            pl.col("breakdown") == breakdown,
+        )
+
+
+def _mae_cell(row: dict | None, digits: int = 3) -> Number | None:
+    if row is None:
+        return None
+    return Number(
+        f"{row['mae']:.{digits}f}<br><span class='ci'>[{row['mae_ci_lo']:.{digits}f}, "
+        f"{row['mae_ci_hi']:.{digits}f}] n={row['n']}</span>"
+    )
+
+
+def _present(models: Iterable[str], metrics: _Metrics) -> list[str]:
+    return [m for m in models if m in metrics.models]
+
+
+def _headline(data: ReportData, m: _Metrics) -> Html:
+    csp5 = data.eval_summary.get("csp5", {})
+    status = csp5.get("status", "not evaluated")
+    missing = {"CSP5": "no predictions" if status == "evaluated" else status}
+    header = [
+        "nucleus",
+        *HEADLINE_MODELS,
+        *(f"published: {k}" for k in ("HOSE", "supervised", "semi")),
+    ]
+    header = [
+        Html(f"<span class='published'>{h}</span>") if h.startswith("published") else h
+        for h in header
+    ]
+
+    def rows(split: str, level: str, published: bool) -> list[list[Any]]:
+        out = []
+        for nucleus in m.nuclei:
+            row: list[Any] = [nucleus]
+            for model in HEADLINE_MODELS:
+                cell = _mae_cell(m.get(model, split, level, nucleus))
+                row.append(cell if cell is not None else missing.get(model, "not trained"))
+            for model in ("HOSE", "supervised", "semi"):
+                value = PUBLISHED.get(nucleus, {}).get(model) if published else None
+                row.append(Number(f"<span class='published'>{_cell(value)}</span>"))
+            out.append(row)
+        return out
+
+    budget = data.config.get("budget", "unknown")
+    assigned = _table(
+        header,
+        rows(ASSIGNED_TEST, "atom", True),
+        caption=(
+            f"Test MAE (ppm) on the assigned test split, atom level, with the 95 % cluster-"
+            f"bootstrap interval over molecules and the number of atoms. Produced by this run "
+            f"under budget '{budget}'. Published columns (shaded, italic) are the paper's "
+            "reported figures, for reference only: they were not produced by this pipeline "
+            "and come from the paper's own data and training budget, not this one."
+        ),
+        attrs='id="headline" class="headline"',
+    )
+    literature = _table(
+        header[: 1 + len(HEADLINE_MODELS)],
+        [r[: 1 + len(HEADLINE_MODELS)] for r in rows(LITERATURE_TEST, "molecule", False)],
+        caption=(
+            "Held-out literature molecules (connectivity key in no training set): molecule-"
+            "level sorted-matching MAE (ppm), the L_mol metric with the training count-mismatch "
+            f"policy ({data.eval_summary.get('match_policy', '?')}); n = matched peaks."
+        ),
+        attrs='id="headline-literature"',
+    )
+    notes = [_note(csp5.get("note", "CSP5 status unknown."))]
+    notes.append(
+        _note(
+            "CSP5 was trained on public NMR data that may overlap NMRShiftDB2, so its test "
+            "figures here may be optimistic (its training set can contain our test molecules)."
+        )
+    )
+    return Html(
+        "<section id='summary'><h2>Headline: test MAE per nucleus</h2>"
+        + assigned
+        + literature
+        + "".join(notes)
+        + "</section>"
+    )
+
+
+def _parity_section(data: ReportData, m: _Metrics) -> Html:
+    models = _present(HEADLINE_MODELS, m)
+    parts = ["<section id='accuracy'><h2>Parity and error distributions (assigned test)</h2>"]
+    assigned = data.predictions.filter(pl.col("split") == ASSIGNED_TEST)
+    for nucleus in ("1H", "13C"):
+        frames = {
+            model: assigned.filter(pl.col("model") == model, pl.col("nucleus") == nucleus)
+            for model in models
+        }
+        frames = {k: v for k, v in frames.items() if v.height}
+        if not frames:
+            parts.append(_note(f"No {nucleus} atoms in the assigned test split."))
+            continue
+        parts.append(
+            _figure(
+                f"fig-parity-{nucleus}",
+                figures.data_uri(figures.parity(frames, nucleus)),
+                f"Predicted vs observed {nucleus} shifts of every labeled atom of the assigned "
+                "test split; dashed: perfect prediction.",
+            )
+        )
+        errors = {k: (v["predicted"] - v["observed"]).to_numpy() for k, v in frames.items()}
+        parts.append(
+            _figure(
+                f"fig-errors-{nucleus}",
+                figures.data_uri(figures.error_histograms(errors, nucleus)),
+                f"Distribution of {nucleus} errors (predicted - observed).",
+            )
+        )
+    return Html("".join(parts) + "</section>")
+
+
+def _breakdown_panels(
+    m: _Metrics,
+    models: Sequence[str],
+    breakdown: str,
+    groups_of: Callable[[pl.DataFrame], list[str]],
+    split_levels: Sequence[tuple[str, str, str]] = (_SPLIT_LEVELS[0], _SPLIT_LEVELS[2]),
+) -> list[tuple[str, pl.DataFrame, list[str]]]:
+    """One bar panel per (split level, nucleus) with rows of ``breakdown``."""
+    panels = []
+    for split, level, label in split_levels:
+        for nucleus in m.nuclei:
+            table = m.breakdown(models, split, level, nucleus, breakdown)
+            if table.height:
+                panels.append((f"{nucleus} · {label}", table, groups_of(table)))
+    return panels
+
+
+def _top_groups(table: pl.DataFrame, limit: int) -> list[str]:
+    sizes = (
+        table.group_by("group")
+        .agg(pl.col("n").max())
+        .sort(["n", "group"], descending=[True, False])
+    )
+    return sizes["group"].head(limit).to_list()
+
+
+def _bars_section(
+    section: str,
+    title: str,
+    figure_id: str,
+    panels: Sequence[tuple[str, pl.DataFrame, list[str]]],
+    models: Sequence[str],
+    caption: str,
+    after: str = "",
+    ncols: int = 2,
+) -> Html:
+    """A section holding one :func:`figures.bar_panels` figure, or a note when it is empty."""
+    head = f"<section id='{section}'><h2>{html.escape(title)}</h2>"
+    if not panels:
+        return Html(head + _note(f"No data for: {FIGURES[figure_id]}.") + "</section>")
+    uri = figures.data_uri(figures.bar_panels(panels, models, ncols=ncols))
+    return Html(head + _figure(figure_id, uri, caption) + after + "</section>")
+
+
+def _solvent_section(data: ReportData, m: _Metrics) -> Html:
+    models = _present(SOLVENT_RUNS, m)
+    if len(models) < 2:
+        return Html(
+            "<section id='solvent'><h2>Solvent conditioning</h2>"
+            + _note(f"Needs at least two of the runs {SOLVENT_RUNS}.")
+            + "</section>"
+        )
+    return _bars_section(
+        "solvent",
+        "Solvent conditioning",
+        "fig-solvent",
+        _breakdown_panels(m, models, "solvent", lambda table: _top_groups(table, 7)),
+        models,
+        "MAE per fine solvent (most frequent first) for the solvent class fed to the [CLS] "
+        "token (semi), a global solvent bias instead (semi_global_bias) and no solvent "
+        "input (semi_no_solvent). 'unreported' is NMRShiftDB2's missing solvent.",
+        after=_differences_note(
+            data,
+            models,
+            {"model.solvent_mode"},
+            "Not a controlled comparison: besides the solvent input, these runs differ in",
+        ),
+    )
+
+
+def _flat(config: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"model": {"solvent_mode": "none"}}`` -> ``{"model.solvent_mode": "none"}``."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            flat.update(_flat(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _differences(data: ReportData, runs: Sequence[str], ignore: set[str]) -> dict[str, dict]:
+    """Setting -> {run: value} for the settings (outside ``ignore``) that differ among ``runs``."""
+    configs = {r: _flat(data.runs[r].config) for r in runs if r in data.runs}
+    keys = sorted({k for c in configs.values() for k in c} - ignore)
+    return {
+        key: {r: c.get(key) for r, c in configs.items()}
+        for key in keys
+        if len({json.dumps(c.get(key), sort_keys=True) for c in configs.values()}) > 1
+    }
+
+
+def _differences_note(data: ReportData, runs: Sequence[str], ignore: set[str], lead: str) -> str:
+    """A warning ``lead`` + the settings outside ``ignore`` that differ among ``runs`` (empty
+    when there are none): a comparison is only about its knob if nothing else changed."""
+    differences = _differences(data, runs, ignore)
+    if not differences:
+        return ""
+    detail = "; ".join(
+        f"{key}: " + ", ".join(f"{r}={v}" for r, v in values.items())
+        for key, values in differences.items()
+    )
+    return _note(f"{lead} {detail}.", "warn")
+
+
+def _sweep_runs(data: ReportData) -> list[str]:
+    """The largest set of semi runs that differ only in ``lambda_mol`` (the one holding
+    ``semi`` if it is such a set)."""
+    groups: dict[str, list[str]] = {}
+    for name, run in data.runs.items():
+        if run.config.get("mode") == "semi":
+            rest = {k: v for k, v in _flat(run.config).items() if k != "lambda_mol"}
+            groups.setdefault(json.dumps(rest, sort_keys=True, default=str), []).append(name)
+    sweeps = [
+        names
+        for names in groups.values()
+        if len({data.runs[n].config.get("lambda_mol") for n in names}) >= 2
+    ]
+    return max(sweeps, key=lambda names: ("semi" in names, len(names)), default=[])
+
+
+def _lambda_section(data: ReportData, m: _Metrics) -> Html:
+    parts = ["<section id='mixing'><h2>Mixed supervision: λ sweep and the weak-only collapse</h2>"]
+    sweep = [r for r in _sweep_runs(data) if r in m.models]
+    points, references = [], []
+    for split, level, label in (_SPLIT_LEVELS[0], _SPLIT_LEVELS[2]):
+        for nucleus in m.nuclei:
+            for run in sweep:
+                row = m.get(run, split, level, nucleus)
+                if row is not None:
+                    points.append(
+                        {
+                            "panel": label,
+                            "nucleus": nucleus,
+                            "lambda": float(data.runs[run].config["lambda_mol"]),
+                            **{k: row[k] for k in ("mae", "mae_ci_lo", "mae_ci_hi")},
+                        }
+                    )
+            for ref in _present(("supervised", "weak_only", "HOSE"), m):
+                row = m.get(ref, split, level, nucleus)
+                if row is not None:
+                    references.append(
+                        {"panel": label, "nucleus": nucleus, "model": ref, "mae": row["mae"]}
+                    )
+    if len({p["lambda"] for p in points}) >= 2:
+        parts.append(
+            _figure(
+                "fig-lambda",
+                figures.data_uri(
+                    figures.lambda_sweep(pl.DataFrame(points), pl.DataFrame(references))
+                ),
+                f"Test MAE against λ, the weight of the sorted-matching loss L_mol (runs "
+                f"{', '.join(sweep)}; λ=0 keeps the weak batches but not their gradient). "
+                "Dashed lines: other models for reference.",
+            )
+        )
+        if "semi" in data.runs and "semi" not in sweep:
+            parts.append(
+                _differences_note(
+                    data,
+                    ["semi", sweep[0]],
+                    {"lambda_mol"},
+                    "The semi run is not on this curve: its settings differ from the sweep's in",
+                )
+            )
+    else:
+        parts.append(_note("The λ sweep needs at least two runs differing only in lambda_mol."))
+
+    runs = [r for r in COLLAPSE_RUNS if r in data.runs]
+    curves = _curves(data, runs)
+    metrics = [f"valid_mae.{n}" for n in m.nuclei if f"valid_mae.{n}" in set(curves["metric"])]
+    if "weak_only" in runs and metrics:
+        parts.append(
+            _figure(
+                "fig-collapse",
+                figures.data_uri(figures.learning_curves(curves, metrics, runs)),
+                "Validation MAE (atom level) during training. Without any atom-assigned label "
+                "(weak_only), L_mol only asks each molecule's sorted predictions to match its "
+                "sorted peaks: the model can learn the distribution of shifts without learning "
+                "which atom carries which. Where that happens (collapse), its atom-level error "
+                "stays high while supervised and semi improve.",
+            )
+        )
+        levels = []
+        for nucleus in m.nuclei:
+            for model in _present(runs, m):
+                for level in ("atom", "molecule"):
+                    row = m.get(model, ASSIGNED_TEST, level, nucleus)
+                    if row is not None:
+                        levels.append(
+                            {**row, "group": model, "model": f"{level} level", "panel": nucleus}
+                        )
+        table = pl.DataFrame(levels)
+        panels = [
+            (f"{n} · assigned test", table.filter(pl.col("panel") == n), _present(runs, m))
+            for n in m.nuclei
+        ]
+        parts.append(
+            _figure(
+                "fig-collapse-levels",
+                figures.data_uri(figures.bar_panels(panels, ["atom level", "molecule level"])),
+                "Atom-level MAE against molecule-level (sorted-matching) MAE on the assigned test "
+                "split. A molecule-level error well below the atom-level error is the signature "
+                "of the collapse: right shifts on the wrong atoms.",
+            )
+        )
+        parts.append(
+            _differences_note(
+                data,
+                runs,
+                {"mode"},
+                "Not a controlled comparison: besides the training mode, these runs differ in",
+            )
+        )
+    else:
+        parts.append(_note("The collapse curve needs the weak_only run and its history."))
+    return Html("".join(parts) + "</section>")
+
+
+def _curves(data: ReportData, runs: Sequence[str]) -> pl.DataFrame:
+    frames = [data.runs[r].curves.with_columns(run=pl.lit(r)) for r in runs if r in data.runs]
+    schema = {"metric": pl.String, "step": pl.Int64, "value": pl.Float64, "run": pl.String}
+    return pl.concat(frames) if frames else pl.DataFrame(schema=schema)
+
+
+def _curves_section(data: ReportData) -> Html:
+    head = "<section id='curves'><h2>Learning curves</h2>"
+    runs = list(data.runs)
+    curves = _curves(data, runs)
+    metrics = [k for k in CURVE_METRICS if k in set(curves["metric"])]
+    if not metrics:
+        return Html(head + _note("No training history found.") + "</section>")
+    sources = _table(
+        ["run", "curves from", "MLflow run id", "evaluations", "budget"],
+        [
+            [
+                r.name,
+                r.curve_source,
+                Html(f"<code>{r.mlflow_run_id}</code>") if r.mlflow_run_id else None,
+                r.curves.filter(pl.col("metric") == metrics[0]).height,
+                r.metrics.get("budget"),
+            ]
+            for r in data.runs.values()
+        ],
+        caption="Curves are read back from MLflow when the run's logged test MAE matches its "
+        "metrics.json; otherwise (tracking off) from the run's history.json.",
+    )
+    return Html(
+        head
+        + _figure(
+            "fig-curves",
+            figures.data_uri(figures.learning_curves(curves, metrics, runs)),
+            "Validation MAE per nucleus and the two loss terms (normalized units) at every "
+            "evaluation of every run.",
+        )
+        + sources
+        + "</section>"
+    )
+
+
+def _similarity_section(data: ReportData, m: _Metrics) -> Html:
+    models = _present(HEADLINE_MODELS, m)
+    similarity = data.eval_summary.get("similarity", {})
+    labels = bin_labels(similarity.get("bins", [0.5, 0.7]))
+    return _bars_section(
+        "ood",
+        "Distance to the training set (ID/OOD)",
+        "fig-similarity",
+        _breakdown_panels(
+            m, models, "similarity", lambda table: [g for g in labels if g in set(table["group"])]
+        ),
+        models,
+        f"MAE by the test molecule's highest Tanimoto similarity to any training molecule "
+        f"({similarity.get('fingerprint', 'Morgan')}; training molecules: "
+        f"{similarity.get('reference', 'training set')}). Low similarity = out of distribution.",
+    )
+
+
+def _environment_section(m: _Metrics) -> Html:
+    models = _present(HEADLINE_MODELS, m)
+    return _bars_section(
+        "environments",
+        "Atom environments",
+        "fig-environment",
+        _breakdown_panels(
+            m, models, "environment", lambda table: _top_groups(table, 10), _SPLIT_LEVELS[:1]
+        ),
+        models,
+        "MAE per atom environment (protons: the environment of their carbon, or NH/OH/SH), "
+        "largest groups first.",
+        ncols=1,
+    )
+
+
+def _all_models_section(m: _Metrics) -> Html:
+    header = ["model"] + [f"{n} · {label}" for _, _, label in _SPLIT_LEVELS for n in m.nuclei]
+    rows = [
+        [model]
+        + [_mae_cell(m.get(model, s, lv, n)) for s, lv, _ in _SPLIT_LEVELS for n in m.nuclei]
+        for model in m.models
+    ]
+    return Html(
+        "<section id='models'><h2>All models</h2>"
+        + _table(header, rows, caption="MAE (ppm) [95 % interval] n, every evaluated model.")
+        + "</section>"
+    )
+
+
+def _runs_section(data: ReportData) -> Html:
+    rows = []
+    for run in data.runs.values():
+        config, metrics = run.config, run.metrics
+        counts = metrics.get("counts", {})
+        rows.append(
+            [
+                run.name,
+                config.get("mode"),
+                config.get("lambda_mol") if config.get("mode") == "semi" else None,
+                (config.get("model") or {}).get("solvent_mode", "cls"),
+                config.get("match_policy"),
+                metrics.get("steps"),
+                metrics.get("best_step"),
+                metrics.get("stop_reason"),
+                counts.get("labeled.examples.train"),
+                counts.get("weak.examples"),
+                metrics.get("train_seconds"),
+                metrics.get("budget"),
+            ]
+        )
+    return Html(
+        "<section id='runs'><h2>Training runs</h2>"
+        + _table(
+            [
+                "run",
+                "mode",
+                "λ",
+                "solvent input",
+                "match policy",
+                "steps",
+                "best step",
+                "stopped",
+                "labeled train examples",
+                "weak examples",
+                "train s",
+                "budget",
+            ],
+            rows,
+        )
+        + "</section>"
+    )
+
+
+def _gallery_section(data: ReportData, m: _Metrics, count: int) -> Html:
+    model = next((r for r in ("semi", *data.runs, "HOSE") if r in m.models), None)
+    head = "<section id='gallery'><h2>Worst-predicted test molecules</h2>"
+    if model is None or count <= 0:
+        return Html(head + _note("No model to show.") + "</section>")
+    parts = [
+        head,
+        _note(
+            f"Model {model}, assigned test split: the {count} molecules with the highest MAE per "
+            "nucleus. Each atom shows observed/predicted (ppm; protons on their heavy atom); the "
+            "three worst atoms are highlighted."
+        ),
+    ]
+    for nucleus in m.nuclei:
+        worst = worst_records(data.predictions, model, ASSIGNED_TEST, nucleus, count)
+        if worst.height == 0:
+            continue
+        parts.append(f"<h3>{html.escape(nucleus)}</h3><div class='gallery' id='gallery-{nucleus}'>")
+        for record in worst.iter_rows(named=True):
+            atoms = data.predictions.filter(
+                pl.col("model") == model,
+                pl.col("split") == ASSIGNED_TEST,
+                pl.col("nucleus") == nucleus,
+                pl.col("record_id") == record["record_id"],
+            )
+            svg = molecule_svg(
+                record["smiles"], atoms, nucleus, f"{nucleus} MAE {record['mae']:.2f} ppm"
+            )
+            parts.append(
+                f"<div class='molecule'>{svg}<p>{html.escape(record['smiles'])} · "
+                f"{html.escape(record['solvent'])} · {record['n_atoms']} atoms</p></div>"
+            )
+        parts.append("</div>")
+    return Html("".join(parts) + "</section>")
+
+
+def _count(frame: pl.LazyFrame, *by: str) -> list[tuple[Any, ...]]:
+    return frame.group_by(*by).agg(pl.len()).sort(list(by)).collect().rows()
+
+
+def _data_section(data: ReportData) -> Html:
+    tables = data.tables
+    parts = ["<section id='data'><h2>Data</h2>"]
+    rejected = dict(_count(tables["rejected"], "source")) if "rejected" in tables else {}
+    sources = []
+    if "assigned" in tables:
+        sources.append(
+            (
+                "nmrshiftdb2_sdf",
+                "assigned (train/valid/test)",
+                "atom-assigned spectra",
+                tables["assigned"].select(pl.len()).collect().item(),
+            )
+        )
+    if "unassigned" in tables:
+        for source, n in _count(tables["unassigned"], "source"):
+            sources.append((source, "weak training", "molecule-level shift sets", n))
+    if "literature" in tables:
+        kept = tables["literature"].filter(pl.col("status") == "ok")
+        for source, role, n in _count(kept, "source", "role"):
+            sources.append((source, f"literature ({role})", "peak lists passing the filters", n))
+    parts.append("<h3>Records per source</h3>")
+    parts.append(
+        _table(
+            ["source", "use", "unit kept", "kept", "rejected rows"],
+            [(*row, rejected.get(row[0], 0)) for row in sources],
+            caption="Sources: NMRShiftDB2 (nmrshiftdb.nmr.uni-koeln.de, CC BY-SA; NMR8K subset "
+            "of CASCADE) and NMRBank / NMRExtractor literature paragraphs (MIT). Kept counts are "
+            "rows of the curated tables; rejected rows are in results/curated/rejected.parquet "
+            "(view 'rejected').",
+        )
+    )
+    if "rejected" in tables:
+        reasons = (
+            tables["rejected"]
+            .group_by("stage", "source", "reason")
+            .agg(pl.len())
+            .sort(["len", "stage", "source", "reason"], descending=[True, False, False, False])
+            .collect()
+        )
+        parts.append("<h3>Rejected, by reason</h3>")
+        parts.append(
+            _table(
+                ["stage", "source", "reason", "rows"],
+                reasons.head(30).rows(),
+                caption=f"{reasons['len'].sum()} rejected rows in total"
+                + (" (top 30 reasons shown)." if reasons.height > 30 else "."),
+            )
+        )
+
+    distributions = {}
+    for name, label in (
+        ("assigned", "assigned spectra"),
+        ("weak_train", "weak training sets"),
+        ("literature_test", "literature test sets"),
+    ):
+        if name in tables:
+            counts = (
+                tables[name]
+                .group_by("solvent")
+                .agg(pl.len())
+                .sort(["len", "solvent"], descending=[True, False])
+                .collect()
+            )
+            distributions[f"{label} ({counts['len'].sum()})"] = counts.head(12).rows()
+    if distributions:
+        parts.append(
+            _figure(
+                "fig-data-solvents",
+                figures.data_uri(figures.horizontal_counts(distributions, "rows")),
+                "Solvent distribution (12 most frequent canonical solvents per table).",
+            )
+        )
+
+    parts.append("<h3>Split sizes</h3>")
+    rows = []
+    if "splits" in tables:
+        for split, n in _count(tables["splits"], "split"):
+            rows.append((f"assigned {split}", "molecules (connectivity keys)", n))
+    for name, label in (("weak_train", "weak training"), ("literature_test", "literature test")):
+        if name in tables:
+            for nucleus, n in _count(tables[name], "nucleus"):
+                rows.append((f"{label} {nucleus}", "shift sets", n))
+    counts = data.eval_summary.get("counts", {})
+    rows.append(
+        (
+            "evaluated assigned test",
+            "(molecule, solvent) items",
+            counts.get("assigned_test.examples.test"),
+        )
+    )
+    rows.append(
+        ("evaluated literature test", "matched peak lists", counts.get("literature_test.items"))
+    )
+    parts.append(_table(["set", "unit", "count"], rows))
+    skips = sorted((k, v) for k, v in counts.items() if ".skipped." in k or "match_skip" in k)
+    if skips:
+        parts.append(
+            _table(
+                ["not evaluated", "count"],
+                skips,
+                caption="Test records the evaluation could not score, by reason.",
+            )
+        )
+
+    parts.append("<h3>Leakage guard</h3>")
+    if data.leakage is None:
+        parts.append(
+            _note(
+                "Leakage-guard counts come from the split stage's MLflow run; none "
+                f"matching these outputs was found (tracking: {data.tracking})."
+            )
+        )
+    else:
+        keys = (
+            "weak_rows_read",
+            "weak_rows_removed_leakage",
+            "weak_molecules_removed_leakage",
+            "literature_test_rows_removed_seen_in_train",
+            "weak_rows_kept",
+        )
+        parts.append(
+            _table(
+                ["split stage count", "value"],
+                [(k, int(data.leakage[k])) for k in keys if k in data.leakage],
+                caption="Weak shift sets whose connectivity key is in the assigned valid/test "
+                "splits or the literature test set are removed before training; literature test "
+                "records whose molecule is in the assigned training split leave the test set.",
+            )
+        )
+    return Html("".join(parts) + "</section>")
+
+
+def _reproducibility_section(data: ReportData) -> Html:
+    parts = ["<section id='reproducibility'><h2>Reproducibility</h2>"]
+    parts.append(
+        _table(
+            ["item", "value"],
+            [
+                ("git commit", Html(f"<code>{html.escape(data.git)}</code>")),
+                (
+                    "config hash (sha256 of the resolved config)",
+                    Html(f"<code>{config_hash(data.config)}</code>"),
+                ),
+                ("budget", data.config.get("budget")),
+                ("MLflow tracking", data.tracking),
+                *((f"package {k}", v) for k, v in data.versions.items()),
+            ],
+            attrs="class='kv'",
+        )
+    )
+    if data.mlflow_runs:
+        parts.append("<h3>MLflow runs behind these numbers</h3>")
+        parts.append(
+            _table(
+                ["stage", "run id"],
+                [(k, Html(f"<code>{v}</code>")) for k, v in sorted(data.mlflow_runs.items())],
+            )
+        )
+    if data.benchmarks.height:
+        bench = data.benchmarks.sort("rule")
+        total = float(bench["seconds"].sum())
+        parts.append("<h3>Wall time per stage (Snakemake benchmark files)</h3>")
+        parts.append(
+            _table(
+                ["rule (benchmarks/…)", "seconds", "h:m:s", "max RSS (MB)"],
+                [
+                    (
+                        r["rule"],
+                        round(r["seconds"], 1),
+                        time.strftime("%H:%M:%S", time.gmtime(r["seconds"])),
+                        r["max_rss_mb"],
+                    )
+                    for r in bench.iter_rows(named=True)
+                ],
+                caption=f"Sum over jobs {total / 60:.1f} min (jobs may run in parallel).",
+            )
+        )
+    else:
+        parts.append(_note("No benchmark files found under results/benchmarks."))
+    return Html("".join(parts) + "</section>")
+
+
+def _method_section(data: ReportData) -> Html:
+    summary = data.eval_summary
+    hose = summary.get("hose", {})
+    return Html(
+        "<section id='method'><h2>How the numbers were computed</h2><ul>"
+        "<li>Assigned test: the split's test molecules (grouped by InChIKey connectivity, so "
+        "no stereoisomer of a test molecule is trained on); one item per molecule and solvent, "
+        "each atom's label the mean of that solvent's spectra.</li>"
+        "<li>Literature test: literature records whose connectivity key is in no training set, "
+        "matched to atom groups with the training count-mismatch policy "
+        f"(<code>{html.escape(str(summary.get('match_policy')))}</code>); the molecule-level "
+        "score pairs sorted pooled predictions with sorted peaks, each molecule weighing 1.</li>"
+        "<li>Intervals: percentile bootstrap over molecules (all atoms of a molecule resampled "
+        "together).</li>"
+        f"<li>HOSE: sphere codes up to radius {hose.get('max_radius')} fitted on the assigned "
+        "training split, falling back to smaller spheres, then the element mean.</li>"
+        "<li>All models see the same conformer (the pipeline's lowest-energy ETKDG/MMFF "
+        "geometry).</li></ul></section>"
+    )
+
+
+def render(data: ReportData, worst_molecules: int = 6) -> str:
+    """The complete report as one HTML string."""
+    m = _Metrics(data.metrics, data.eval_summary.get("models", []))
+    budget = html.escape(str(data.config.get("budget", "unknown")))
+    budgets = sorted(
+        {str(r.metrics.get("budget")) for r in data.runs.values()}
+        | set(data.metrics["budget"].unique())
+    )
+    warning = ""
+    if budgets != [data.config.get("budget")]:
+        warning = _note(f"Numbers come from several budgets: {', '.join(budgets)}.", "warn")
+    sections = [
+        _headline(data, m),
+        _parity_section(data, m),
+        _solvent_section(data, m),
+        _lambda_section(data, m),
+        _curves_section(data),
+        _similarity_section(data, m),
+        _environment_section(m),
+        _all_models_section(m),
+        _runs_section(data),
+        _gallery_section(data, m, worst_molecules),
+        _data_section(data),
+        _reproducibility_section(data),
+        _method_section(data),
+    ]
+    nav = "".join(
+        f"<a href='#{key}'>{label}</a>"
+        for key, label in (
+            ("summary", "Headline"),
+            ("accuracy", "Parity"),
+            ("solvent", "Solvent"),
+            ("mixing", "λ & collapse"),
+            ("curves", "Curves"),
+            ("ood", "ID/OOD"),
+            ("environments", "Environments"),
+            ("gallery", "Worst molecules"),
+            ("data", "Data"),
+            ("reproducibility", "Reproducibility"),
+        )
+    )
+    generated = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>litshift report ({budget})</title><style>{_CSS}</style></head><body>"
+        "<header><h1>litshift: NMR shift prediction from assigned and literature spectra</h1>"
+        f"<p class='meta'>Budget <code>{budget}</code> · generated {generated} · commit "
+        f"<code>{html.escape(data.git[:12])}</code> · config "
+        f"<code>{config_hash(data.config)}</code></p><nav>{nav}</nav></header>"
+        + warning
+        + "".join(sections)
+        + "</body></html>"
+    )

@@ -1,0 +1,78 @@
+"""Predictors behind one interface: NaN outside their element, atom order kept."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from litshift.chem.conformers import embed_geometry
+from litshift.chem.molecules import molecule_key
+from litshift.data.datasets import Structure
+from litshift.evaluate.hose import HoseModel
+from litshift.evaluate.predictors import (
+    Csp5Predictor,
+    HosePredictor,
+    ModelPredictor,
+    csp5_version,
+)
+from litshift.model.transformer import ModelConfig, ShiftTransformer
+from tests.training_data import TEST_MODEL
+
+NUCLEI = ("1H", "13C")
+METHYL_BENZOATE = "COC(=O)c1ccccc1"  # litshift order: C0 methyl, O1, C2 carbonyl, O3, ring
+
+
+def _structure(smiles: str, solvent_class: int = 0) -> Structure:
+    geometry = embed_geometry(smiles)
+    return Structure(
+        key=molecule_key(smiles),
+        smiles=smiles,
+        atomic_numbers=np.asarray(geometry.atomic_numbers, dtype=np.int64),
+        coords=np.asarray(geometry.coords, dtype=np.float32).reshape(-1, 3),
+        solvent_class=solvent_class,
+    )
+
+
+@pytest.fixture(scope="module")
+def structures() -> list[Structure]:
+    return [_structure(METHYL_BENZOATE), _structure("ClC(Cl)(Cl)Cl", 1)]
+
+
+def _check_elements(structure: Structure, values: np.ndarray) -> None:
+    assert values.shape == (len(structure.atomic_numbers), len(NUCLEI))
+    for k, atomic_number in enumerate((1, 6)):
+        np.testing.assert_array_equal(
+            np.isfinite(values[:, k]), structure.atomic_numbers == atomic_number
+        )
+
+
+def test_hose_predicts_every_atom_of_the_nucleus(structures) -> None:
+    train = [(METHYL_BENZOATE, "13C", [(0, 52.0), (2, 167.0)])]
+    predictor = HosePredictor(HoseModel(max_radius=3).fit(train), NUCLEI)
+    benzoate, chloroform = predictor.predict(structures, ["CDCl3", "DMSO-d6"])
+    assert np.isnan(benzoate[:, 0]).all()  # not fitted on 1H
+    assert benzoate[0, 1] == 52.0 and benzoate[2, 1] == 167.0
+    assert np.isfinite(chloroform[1, 1])  # the carbon: element mean
+    assert np.isnan(chloroform[:, 0]).all()
+
+
+def test_model_predictions_are_masked_to_the_element(structures) -> None:
+    torch.manual_seed(0)
+    model = ShiftTransformer(ModelConfig(**TEST_MODEL, nuclei=("13C", "1H"))).eval()
+    predictor = ModelPredictor("m", model, NUCLEI, torch.device("cpu"), batch_size=1)
+    benzoate, chloroform = predictor.predict(structures, ["CDCl3", "DMSO-d6"])
+    _check_elements(structures[0], benzoate)
+    assert np.isfinite(chloroform[1, 1]) and np.isnan(chloroform[:, 0]).all()
+    # the model's own nucleus order (13C first) is mapped onto the evaluated order
+    assert not np.allclose(benzoate[0, 1], benzoate[8, 0])
+
+
+@pytest.mark.skipif(csp5_version() is None, reason="csp5 not installed (extra 'peer')")
+def test_csp5_keeps_litshift_atom_order(structures) -> None:
+    predictor = Csp5Predictor(NUCLEI)
+    benzoate, chloroform = predictor.predict(structures, ["CDCl3", "pyridine-d5"])
+    _check_elements(structures[0], benzoate)
+    assert 45 < benzoate[0, 1] < 60 and 160 < benzoate[2, 1] < 175  # OCH3, C=O
+    assert 3.5 < np.nanmean(benzoate[[8, 9, 10], 0]) < 4.2  # OCH3 protons
+    assert np.isnan(chloroform[:, 0]).all() and predictor.failures["1H.no_proton"] == 1

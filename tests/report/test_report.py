@@ -1,0 +1,138 @@
+"""``results/report.html`` from a tiny real pipeline run, checked in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+
+import pytest
+
+from litshift.cli import main
+from litshift.report.collect import collect
+from litshift.report.page import FIGURES, PUBLISHED, render
+from tests.pipeline_results import (
+    TRACKED_RUNS,
+    pipeline_config,
+    shared_tiny_pipeline,
+    tracking_env,
+)
+from tests.report.browser import CHROMIUM, Browser
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory):
+    """The shared tiny run (read-only), its config and this module's report of it."""
+    root = shared_tiny_pipeline(tmp_path_factory)
+    report = tmp_path_factory.mktemp("report") / "report.html"
+    config = pipeline_config(root)
+    argv = [
+        "report",
+        "--results",
+        str(root / "results"),
+        "--config-json",
+        json.dumps(config),
+        "--out",
+        str(report),
+    ]
+    with tracking_env(root):
+        assert main(argv) == 0
+    return root, report, config
+
+
+def test_report_is_self_contained(pipeline) -> None:
+    _, report, _ = pipeline
+    page = report.read_text()
+    assert not re.search(r"<script[^>]*\bsrc=|<link\b|@import|url\(", page, re.I)
+    sources = re.findall(r"\bsrc=[\"']([^\"']+)", page)
+    assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
+    assert "test-tiny" in page and "not installed" in page
+
+
+def test_report_reads_curves_and_counts_back_from_mlflow(pipeline, monkeypatch) -> None:
+    root, _, config = pipeline
+    results = root / "results"
+    with tracking_env(root):
+        data = collect(results, config)
+    assert {r.name: r.curve_source for r in data.runs.values()} == {
+        name: "MLflow" if name in TRACKED_RUNS else "history.json"
+        for name in config["train"]["runs"]
+    }
+    assert data.leakage is not None and data.leakage["weak_rows_kept"] > 0
+    assert {"split", "evaluate", *(f"train:{r}" for r in TRACKED_RUNS)} <= set(data.mlflow_runs)
+    assert {"split", "evaluate", "train/semi"} <= set(data.benchmarks["rule"])
+
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{results}/mlflow/mlflow.db")
+    experiment = client.get_experiment_by_name("tiny-pipeline")
+    # another xdist worker may be rendering its own report right now: look at finished runs
+    finished = "tags.stage = 'report' and attributes.status = 'FINISHED'"
+    runs = client.search_runs([experiment.experiment_id], finished)
+    assert runs and all(
+        [a.path for a in client.list_artifacts(run.info.run_id)] == ["report.html"] for run in runs
+    )
+
+    with tracking_env(root, enabled=False):
+        offline = collect(results, config)
+    assert {r.curve_source for r in offline.runs.values()} == {"history.json"}
+    assert offline.leakage is None and offline.mlflow_runs == {}
+
+
+def test_missing_runs_become_notes_not_errors(pipeline) -> None:
+    root, _, config = pipeline
+    config = config | {"train": config["train"] | {"runs": {"semi": {}}}}
+    with tracking_env(root, enabled=False):
+        data = collect(root / "results", config)
+    data.metrics = data.metrics.filter(data.metrics["model"].is_in(["HOSE", "semi"]))
+    page = render(data, worst_molecules=1)
+    assert 'id="headline"' in page and "not trained" in page
+    assert "needs at least two runs differing only in lambda_mol" in page
+    assert 'id="fig-parity-13C"' in page and 'id="fig-solvent"' not in page
+
+
+def test_confounded_comparisons_are_flagged(pipeline) -> None:
+    root, _, config = pipeline
+    with tracking_env(root, enabled=False):
+        data = collect(root / "results", config)
+    data.runs["semi_global_bias"].config["max_steps"] = 600
+    page = render(data, worst_molecules=0)
+    assert "besides the solvent input, these runs differ in max_steps: semi=6, " in page
+    assert "semi_global_bias=600" in page and "besides the training mode" not in page
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make system-deps)")
+def test_report_in_headless_chromium(pipeline, tmp_path) -> None:
+    _, report, _ = pipeline
+    with Browser(tmp_path) as browser:
+        load = browser.load(report.as_uri())
+        assert load.errors == []
+        assert [u for u in load.requests if not u.startswith(("file://", "data:"))] == []
+        assert (
+            browser.evaluate(
+                "performance.getEntriesByType('resource')"
+                ".filter(e => !e.name.startsWith('data:')).length"
+            )
+            == 0
+        )
+        shown = browser.evaluate(
+            "Object.fromEntries([...document.querySelectorAll('figure')].map(f => "
+            "[f.id, f.querySelector('img').complete && f.querySelector('img').naturalWidth]))"
+        )
+        assert set(shown) == set(FIGURES) and all(shown.values())
+        headline = browser.evaluate(
+            "[...document.querySelectorAll('#headline tr')].map(r => "
+            "[...r.cells].map(c => c.innerText))"
+        )
+        assert headline[0][:5] == ["nucleus", "HOSE", "supervised", "semi", "CSP5"]
+        assert [row[0] for row in headline[1:]] == ["1H", "13C"]
+        for row in headline[1:]:
+            assert row[4] == "not installed"
+            assert row[5:] == [
+                f"{PUBLISHED[row[0]][m]:.4g}" for m in ("HOSE", "supervised", "semi")
+            ]
+            assert all(re.fullmatch(r"\d+\.\d{3}\s+\[.*\] n=\d+", cell) for cell in row[1:4])
+        assert browser.evaluate("document.querySelectorAll('.gallery svg').length") >= 2
+        screenshot = browser.screenshot(tmp_path / "report.png")
+    width, height = struct.unpack(">II", screenshot.read_bytes()[16:24])
+    assert (width, height) == (1280, 4000)

@@ -1,0 +1,55 @@
+# Evaluation: every trained run, the HOSE baseline (fitted here on the assigned training split)
+# and CSP5 when installed, scored on the assigned test split and the held-out literature
+# molecules. Outputs feed the DuckDB views eval_predictions / eval_metrics and the report.
+EVALUATE = config["evaluate"]
+
+
+rule evaluate:
+    input:
+        metrics=TRAIN_METRICS,
+        models=expand("results/models/{run}/model.pt", run=TRAIN_RUNS),
+        assigned=rules.curate_assigned.output.table,
+        splits=rules.split.output.splits,
+        weak=rules.split.output.weak,
+        literature_test=rules.split.output.literature_test,
+        conformers="results/conformers/done.json",
+    output:
+        predictions="results/eval/predictions.parquet",
+        metrics="results/eval/metrics.parquet",
+        summary="results/eval/summary.json",
+    params:
+        conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
+        nuclei=",".join(EVALUATE["nuclei"]),
+        policy=config["train"]["match_policy"],
+        bins=",".join(str(b) for b in EVALUATE["similarity_bins"]),
+        csp5="" if EVALUATE["csp5"] else "--skip-csp5",
+        hose_radius=EVALUATE["hose_max_radius"],
+        hose_min_count=EVALUATE["hose_min_count"],
+        n_bootstrap=EVALUATE["n_bootstrap"],
+        seed=EVALUATE["seed"],
+        fp_radius=EVALUATE["fingerprint_radius"],
+        fp_bits=EVALUATE["fingerprint_bits"],
+        batch_size=EVALUATE["batch_size"],
+        device=EVALUATE["device"],
+        budget=config["budget"],
+    log:
+        f"{LOGS}/evaluate.log",
+    benchmark:
+        f"{BENCH}/evaluate.tsv"
+    threads: EVALUATE["threads"]
+    resources:
+        mem_mb=EVALUATE["mem_mb"],
+        runtime=EVALUATE["runtime"],
+    conda:
+        ENV
+    shell:
+        "litshift evaluate --assigned {input.assigned} --splits {input.splits}"
+        " --literature-test {input.literature_test} --weak {input.weak}"
+        " --conformers {params.conformer_dir} --models {input.models}"
+        " --out-predictions {output.predictions} --out-metrics {output.metrics}"
+        " --out-summary {output.summary} --nuclei {params.nuclei} --match-policy {params.policy}"
+        " --hose-max-radius {params.hose_radius} --hose-min-count {params.hose_min_count}"
+        " --n-bootstrap {params.n_bootstrap} --seed {params.seed}"
+        " --fingerprint-radius {params.fp_radius} --fingerprint-bits {params.fp_bits}"
+        " --similarity-bins {params.bins} {params.csp5} --batch-size {params.batch_size}"
+        " --device {params.device} --threads {threads} --budget {params.budget} > {log} 2>&1"

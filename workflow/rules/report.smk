@@ -1,0 +1,31 @@
+# The self-contained HTML report (also logged to MLflow as an artifact). It reads the eval
+# outputs, the training run directories, the curated tables through the catalog layout and
+# every benchmark file; the resolved config travels as JSON so its hash is the one that ran.
+import json
+
+
+rule report:
+    input:
+        rules.evaluate.output,
+        TRAIN_METRICS,
+        rules.gather_rejected.output,
+        rules.catalog.output,
+    output:
+        "results/report.html",
+    params:
+        cfg=json.dumps(config),
+        worst=config["report"]["worst_molecules"],
+        repo=workflow.basedir,
+    log:
+        f"{LOGS}/report.log",
+    benchmark:
+        f"{BENCH}/report.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=20,
+    conda:
+        ENV
+    shell:
+        "litshift report --results results --config-json {params.cfg:q} --out {output}"
+        " --worst-molecules {params.worst} --repo {params.repo} {input} > {log} 2>&1"
