@@ -34,10 +34,13 @@ def test_pipeline_runs_then_has_nothing_to_do(pipeline, monkeypatch) -> None:
     for name in ("curated/assigned.parquet", "curated/unassigned.parquet",
                  "curated/rejected/assigned.parquet", "curated/rejected.parquet",
                  "curated/literature.parquet", "splits/literature_test.parquet",
-                 "splits/assigned_splits.parquet",
-                 "splits/weak_train.parquet", "conformers/molecules.parquet", "catalog.duckdb"):
+                 "splits/assigned_splits.parquet", "splits/weak_train.parquet",
+                 "conformers/molecules.parquet", "conformers/done.json",
+                 "models/supervised/model.pt", "models/semi/metrics.json",
+                 "eval/predictions.parquet", "eval/metrics.parquet", "catalog.duckdb",
+                 "report.html"):
         assert (workdir / "results" / name).exists(), name
-    for rule in ("curate_assigned", "curate_unassigned", "split", "catalog"):
+    for rule in ("curate_assigned", "curate_unassigned", "split", "catalog", "evaluate", "report"):
         assert (workdir / "results" / "logs" / f"{rule}.log").exists()
         assert (workdir / "results" / "benchmarks" / f"{rule}.tsv").exists()
     assigned = pl.read_parquet(workdir / "results/curated/assigned.parquet")
@@ -54,7 +57,7 @@ def test_pipeline_runs_then_has_nothing_to_do(pipeline, monkeypatch) -> None:
     runs = client.search_runs([experiment.experiment_id])
     stages = {run.data.tags["stage"] for run in runs}
     assert {"curate_assigned", "curate_unassigned", "split", "collect_molecules",
-            "catalog"} <= stages
+            "catalog", "evaluate", "report"} <= stages
     assert len({run.data.tags["pipeline_run"] for run in runs}) == 1
     assert all(run.info.status == "FINISHED" for run in runs)
 
