@@ -14,10 +14,8 @@ would be a coin flip: both get the mean, and the number of such atoms is logged
 from __future__ import annotations
 
 import argparse
-import logging
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from rdkit import Chem
 from tqdm import tqdm
@@ -30,13 +28,12 @@ from litshift.chem.molecules import (
     mol_from_molblock,
 )
 from litshift.chem.nuclei import (
-    add_window_argument,
     element_of,
     window_violation,
     windows_from_args,
 )
 from litshift.chem.solvents import classify
-from litshift.data.io import reject_row, write_table
+from litshift.ingest.curation import CurationResult, add_curation_arguments, finish
 from litshift.ingest.nmrshiftdb2 import (
     Peak,
     SdRecord,
@@ -50,9 +47,8 @@ from litshift.ingest.nmrshiftdb2 import (
 )
 from litshift.tracking import stage_run
 
-__all__ = ["CurationResult", "curate_records", "assign_labels", "configure_parser", "run"]
+__all__ = ["assign_labels", "curate_records", "configure_parser", "run"]
 
-logger = logging.getLogger(__name__)
 
 STAGE = "curate_assigned"
 SOURCE = "nmrshiftdb2_sdf"
@@ -60,15 +56,6 @@ SOURCE = "nmrshiftdb2_sdf"
 
 class LabelError(ValueError):
     """A spectrum whose assignment cannot be mapped onto the molecule; message = reject reason."""
-
-
-@dataclass(slots=True)
-class CurationResult:
-    """Rows of the ``assigned`` and ``rejected`` tables plus counters for tracking."""
-
-    rows: list[dict] = field(default_factory=list)
-    rejected: list[dict] = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
 
 
 def assign_labels(
@@ -119,18 +106,13 @@ def assign_labels(
     return sorted(labels), averaged
 
 
-def _reject(result: CurationResult, record: SdRecord, message: str, excerpt: str) -> None:
-    result.rejected.append(reject_row(SOURCE, record.record_id, STAGE, message, excerpt))
-    result.counts[f"rejected.{result.rejected[-1]['reason']}"] += 1
-
-
 def curate_records(
     records: Iterator[SdRecord],
     nuclei: set[str],
     windows: dict[str, tuple[float, float]],
 ) -> CurationResult:
     """Turn raw SD records into assigned rows and reject rows (pure; no I/O)."""
-    result = CurationResult()
+    result = CurationResult(SOURCE, STAGE)
     for record in records:
         result.counts["records_read"] += 1
         try:
@@ -138,12 +120,12 @@ def curate_records(
             smiles, mol_h, heavy_map = canonical_order(mol)
             key = inchikey(mol)
         except MoleculeError as err:
-            _reject(result, record, str(err), record.molblock)
+            result.reject(record.record_id, str(err), record.molblock)
             continue
         try:
             record_id = int(record.record_id)
         except ValueError:
-            _reject(result, record, "missing nmrshiftdb2 ID", record.molblock)
+            result.reject(record.record_id, "missing nmrshiftdb2 ID", record.molblock)
             continue
         solvents = parse_indexed_tag(record.tags.get("Solvent"))
         temperatures = parse_indexed_tag(record.tags.get("Temperature [K]"))
@@ -157,7 +139,7 @@ def curate_records(
                     raise LabelError(reason)
                 labels, averaged = assign_labels(peaks, nucleus, mol, mol_h, heavy_map)
             except (SpectrumTagError, LabelError) as err:
-                _reject(result, record, str(err), f"Spectrum {nucleus} {index}: {value}")
+                result.reject(record.record_id, str(err), f"Spectrum {nucleus} {index}: {value}")
                 continue
             if nucleus not in nuclei:
                 result.counts[f"spectra_not_selected.{nucleus}"] += 1
@@ -189,10 +171,7 @@ def curate_records(
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("sdf", help="NMRShiftDB2 SD file (.sd/.sdf, optionally gzipped)")
-    parser.add_argument("--out", required=True, help="assigned.parquet to write")
-    parser.add_argument("--rejected", required=True, help="rejected rows (Parquet) to write")
-    parser.add_argument("--nuclei", default="1H,13C", help="comma-separated nuclei to keep")
-    add_window_argument(parser)
+    add_curation_arguments(parser, "assigned")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -203,11 +182,5 @@ def run(args: argparse.Namespace) -> int:
         records = tqdm(
             iter_sd_records(open_text(args.sdf)), desc=STAGE, unit=" records", mininterval=5
         )
-        result = curate_records(records, nuclei, windows)
-        write_table(result.rows, args.out, "assigned")
-        write_table(result.rejected, args.rejected, "rejected")
-        summary = dict(sorted(result.counts.items()))
-        tracker.log_metrics({k: v for k, v in summary.items()})
-        tracker.log_dict(summary, "summary.json")
-    logger.info("%s: %s", STAGE, summary)
+        finish(curate_records(records, nuclei, windows), args, "assigned", tracker)
     return 0

@@ -10,17 +10,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import logging
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from tqdm import tqdm
 
 from litshift.chem.molecules import MoleculeError, canonical_smiles, inchikey, mol_from_smiles
-from litshift.chem.nuclei import add_window_argument, window_violation, windows_from_args
+from litshift.chem.nuclei import window_violation, windows_from_args
 from litshift.chem.solvents import classify
-from litshift.data.io import reject_row, write_table
+from litshift.ingest.curation import CurationResult, add_curation_arguments, finish
 from litshift.ingest.nmrshiftdb2 import (
     SpectrumTagError,
     open_text,
@@ -33,30 +30,16 @@ from litshift.tracking import stage_run
 
 __all__ = ["curate_json_records", "configure_parser", "run"]
 
-logger = logging.getLogger(__name__)
 
 STAGE = "curate_unassigned"
 SOURCE = "nmrshiftdb2_jsonl"
 
 
-@dataclass(slots=True)
-class UnassignedResult:
-    """Rows of the ``unassigned`` and ``rejected`` tables plus counters for tracking."""
-
-    rows: list[dict] = field(default_factory=list)
-    rejected: list[dict] = field(default_factory=list)
-    counts: Counter = field(default_factory=Counter)
-
-    def reject(self, record_id: str, message: str, excerpt: str) -> None:
-        self.rejected.append(reject_row(SOURCE, record_id, STAGE, message, excerpt))
-        self.counts[f"rejected.{self.rejected[-1]['reason']}"] += 1
-
-
 def curate_json_records(
     lines: Iterable[str], nuclei: set[str], windows: dict[str, tuple[float, float]]
-) -> UnassignedResult:
+) -> CurationResult:
     """Parse JSON lines into molecule-level shift sets (pure; no I/O)."""
-    result = UnassignedResult()
+    result = CurationResult(SOURCE, STAGE)
     for line_number, line in enumerate(lines):
         if not line.strip():
             continue
@@ -117,16 +100,13 @@ def curate_json_records(
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("jsonl", help="NMRShiftDB2 JSON-lines file (optionally gzipped)")
-    parser.add_argument("--out", required=True, help="unassigned.parquet to write")
-    parser.add_argument("--rejected", required=True, help="rejected rows (Parquet) to write")
-    parser.add_argument("--nuclei", default="1H,13C", help="comma-separated nuclei to keep")
+    add_curation_arguments(parser, "unassigned")
     parser.add_argument(
         "--max-records",
         type=int,
         default=None,
         help="read only the first N records (subsample knob)",
     )
-    add_window_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,10 +123,5 @@ def run(args: argparse.Namespace) -> int:
         result = curate_json_records(
             tqdm(lines, desc=STAGE, unit=" records", mininterval=5), nuclei, windows
         )
-        write_table(result.rows, args.out, "unassigned")
-        write_table(result.rejected, args.rejected, "rejected")
-        summary = dict(sorted(result.counts.items()))
-        tracker.log_metrics(summary)
-        tracker.log_dict(summary, "summary.json")
-    logger.info("%s: %s", STAGE, summary)
+        finish(result, args, "unassigned", tracker)
     return 0
