@@ -57,6 +57,7 @@ _FIXED = {
     "semi_lambda_0": _PALETTE[9],
     "semi_lambda_1": _PALETTE[6],
     "semi_lambda_4": _PALETTE[8],
+    "semi_lambda_16": _PALETTE[1],
     "semi_lambda_32": (0.2, 0.2, 0.2),
     "semi_paper_policy": _SPARE[0],
     "atom level": _PALETTE[6],
