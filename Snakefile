@@ -16,6 +16,7 @@ include: "workflow/rules/conformers.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/catalog.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/verify.smk"
 include: "workflow/rules/report.smk"
 
 

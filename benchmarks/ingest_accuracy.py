@@ -104,8 +104,11 @@ def failure_kind(predicted: list[float] | None, expected: list[float] | None) ->
     if not expected:
         return "list parsed where the annotation has none"
     if len(predicted) == len(expected):
-        return None if match_counts(predicted, expected) == len(expected) else (
-            "same peak count, some values differ")
+        return (
+            None
+            if match_counts(predicted, expected) == len(expected)
+            else ("same peak count, some values differ")
+        )
     if _is_prefix(predicted, expected):
         return "parsed list stops early"
     if _is_prefix(expected, predicted):
@@ -128,22 +131,31 @@ def evaluate(name: str, frame: pl.DataFrame, details: int) -> list[str]:
     lines = [f"== {name}: {frame.height} paragraphs"]
     paragraphs = frame["Paragraph"].to_list()
     cold, warm = parse_speed(paragraphs)
-    lines.append(f"parse speed, one core: {cold:,.0f} paragraphs/s first pass, "
-                 f"{warm:,.0f} paragraphs/s warm")
+    lines.append(
+        f"parse speed, one core: {cold:,.0f} paragraphs/s first pass, {warm:,.0f} paragraphs/s warm"
+    )
     parsed = [parse_paragraph(p) for p in paragraphs]
     for nucleus, column in COLUMNS.items():
         n_records = n_exact = tp = n_pred = n_ref = n_solvent = solvent_ok = several = 0
         kinds: Counter[str] = Counter()
         examples: dict[str, list[int]] = {}
         failures: list[str] = []
-        for index, (spectra, annotation, conditions) in enumerate(zip(
-            parsed, frame[f"{column} chemical shifts"], frame[f"{column} conditions"], strict=True
-        )):
+        for index, (spectra, annotation, conditions) in enumerate(
+            zip(
+                parsed,
+                frame[f"{column} chemical shifts"],
+                frame[f"{column} conditions"],
+                strict=True,
+            )
+        ):
             expected = reference_shifts(annotation)
             blocks = [s for s in spectra if s.nucleus == nucleus and s.compound_index == 0]
             several += len([b for b in blocks if b.peaks]) > 1
-            block = max(blocks, default=None, key=lambda s: (
-                match_counts(s.shifts, expected or []), len(s.peaks)))
+            block = max(
+                blocks,
+                default=None,
+                key=lambda s: (match_counts(s.shifts, expected or []), len(s.peaks)),
+            )
             predicted = block.shifts if block is not None else None
             if not expected and not predicted:
                 continue
@@ -161,20 +173,24 @@ def evaluate(name: str, frame: pl.DataFrame, details: int) -> list[str]:
                 if truth != got:
                     kinds["solvent class differs"] += 1
                     examples.setdefault("solvent class differs", []).append(index)
-                    failures.append(f"  [{index}] solvent {conditions!r} -> "
-                                    f"{block.solvent_raw if block else None!r}")
+                    failures.append(
+                        f"  [{index}] solvent {conditions!r} -> "
+                        f"{block.solvent_raw if block else None!r}"
+                    )
             if kind is not None:
                 kinds[kind] += 1
                 examples.setdefault(kind, []).append(index)
-                failures.append(f"  [{index}] {kind}\n      annotated {expected}\n"
-                                f"      parsed    {predicted}")
+                failures.append(
+                    f"  [{index}] {kind}\n      annotated {expected}\n      parsed    {predicted}"
+                )
         lines.append(
             f"{nucleus:>4}: exact lists {n_exact}/{n_records} = {n_exact / n_records:.1%}; "
             f"peaks precision {tp / max(n_pred, 1):.1%} recall {tp / max(n_ref, 1):.1%}; "
             f"solvent class {solvent_ok}/{n_solvent} = {solvent_ok / max(n_solvent, 1):.1%}"
         )
-        lines.append(f"        ({several} records have more than one {nucleus} list "
-                     "for their compound)")
+        lines.append(
+            f"        ({several} records have more than one {nucleus} list for their compound)"
+        )
         for kind, count in kinds.most_common():
             rows = ", ".join(map(str, examples[kind][:8]))
             lines.append(f"        {count:3d} x {kind} (rows {rows}{', ...' if count > 8 else ''})")

@@ -88,7 +88,8 @@ def pipeline_config(root: Path) -> dict[str, Any]:
         "nmrshiftdb2_jsonl": str(root / "sample.jsonl"),
     }
     config["tracking"]["uri"] = f"sqlite:///{root}/results/mlflow/mlflow.db"
-    config["train"] |= json.loads(config_json())
+    # the uncertainty head as in config.yaml; the solvent ablations below run without one
+    config["train"] |= json.loads(config_json(model=TEST_MODEL | {"uncertainty": "gaussian"}))
     config["train"]["runs"] = RUNS
     return config
 
@@ -306,10 +307,45 @@ def run_tiny_pipeline(root: Path) -> Path:
                 r / "eval/predictions.parquet",
                 "--out-metrics",
                 r / "eval/metrics.parquet",
+                "--out-uncertainty",
+                r / "eval/uncertainty.parquet",
                 "--out-summary",
                 r / "eval/summary.json",
                 "--n-bootstrap",
                 "200",
+                "--budget",
+                config["budget"],
+                "--threads",
+                "1",
+            ],
+        )
+        _step(
+            root,
+            "verify_benchmark",
+            [
+                "verify-benchmark",
+                "--assigned",
+                r / "curated/assigned.parquet",
+                "--splits",
+                r / "splits/assigned_splits.parquet",
+                "--literature-test",
+                r / "splits/literature_test.parquet",
+                "--conformers",
+                r / "conformers",
+                "--pool",
+                r / "conformers/molecules.parquet",
+                r / "curated/unassigned.parquet",
+                "--models",
+                r / "models/semi/model.pt",
+                r / "models/supervised/model.pt",
+                "--out",
+                r / "verify/benchmark.parquet",
+                "--out-summary",
+                r / "verify/summary.json",
+                "--max-cases",
+                "3",
+                "--min-decoys",
+                "2",
                 "--budget",
                 config["budget"],
                 "--threads",

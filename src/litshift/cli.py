@@ -43,7 +43,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "concat": ("litshift.data.concat", "concatenate tables of one schema (gathers)"),
     "train": ("litshift.train.command", "train one run: assigned + weak spectra -> model.pt"),
+    "launch": (
+        "litshift.train.launch",
+        "run a command data-parallel: torchrun on one node, one torchrun per SLURM node",
+    ),
     "predict": ("litshift.predict", "predict 1H/13C shifts for SMILES with a trained model"),
+    "verify": (
+        "litshift.verify.command",
+        "rank candidate structures against a measured peak list (DP4-style probabilities)",
+    ),
+    "verify-benchmark": (
+        "litshift.verify.benchmark",
+        "rank true test structures against same-formula decoys with every predictor",
+    ),
     "evaluate": (
         "litshift.evaluate.evaluate_stage",
         "score every trained model, HOSE and CSP5 on the held-out test sets",

@@ -8,6 +8,11 @@ user's order gets the i-th H of the same heavy atom in litshift's order; hydroge
 are topologically equivalent, so nothing depends on which is which).
 
 The 3D conformer is embedded on the fly with the conformer stage's settings.
+
+Each shift comes with its calibrated predictive standard deviation (``shift_std_ppm``: the
+model's uncertainty head scaled by the run's ``calibration.json``, see
+:mod:`litshift.evaluate.uncertainty`) and the central 95 % interval. Several ``--model``
+checkpoints form a deep ensemble: mean of the members, std of their moment-matched mixture.
 """
 
 from __future__ import annotations
@@ -22,12 +27,11 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow.csv as pacsv
-import torch
 from rdkit import Chem
-from rdkit.Chem.Draw import rdMolDraw2D
 from tqdm import tqdm
 
 from litshift.chem.conformers import ConformerError, Geometry, embed_geometry
+from litshift.chem.drawing import draw_svg, heavy_atom_notes
 from litshift.chem.molecules import (
     MoleculeError,
     canonical_order,
@@ -39,9 +43,9 @@ from litshift.chem.nuclei import element_of
 from litshift.chem.solvents import SOLVENT_CLASSES, classify
 from litshift.data.datasets import Structure
 from litshift.data.io import atomic_path, reject_row, rows_to_table, write_table
-from litshift.model.transformer import ShiftTransformer
-from litshift.train.checkpoint import load_model
-from litshift.train.trainer import predict_ppm, resolve_device
+from litshift.evaluate.predictors import ModelPredictor, load_model_predictor
+from litshift.evaluate.uncertainty import interval
+from litshift.train.trainer import resolve_device
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -122,38 +126,36 @@ def prepare(
     return PreparedMolecule(input_row, str(smiles), solvent, user_h, mapping, structure)
 
 
-def _check_nuclei(model: ShiftTransformer, nuclei: Sequence[str]) -> None:
-    unknown = [n for n in nuclei if n not in model.config.nuclei]
+def _check_nuclei(predictor: ModelPredictor, nuclei: Sequence[str]) -> None:
+    unknown = [n for n in nuclei if n not in predictor.nuclei]
     if unknown:
-        raise ValueError(f"the model predicts {model.config.nuclei}, not {unknown}")
+        raise ValueError(f"the model predicts {predictor.nuclei}, not {unknown}")
 
 
 def predict_molecules(
-    model: ShiftTransformer,
-    prepared: Sequence[PreparedMolecule],
-    nuclei: Sequence[str],
-    device: torch.device,
-    batch_size: int = 32,
+    predictor: ModelPredictor, prepared: Sequence[PreparedMolecule], nuclei: Sequence[str]
 ) -> tuple[list[dict], list[np.ndarray]]:
     """Prediction rows (schema ``predictions``) and, per molecule, shifts in the user's order.
 
     Returns
     -------
     rows, shifts
-        ``shifts[m]`` has shape ``N x K`` (ppm, the model's nuclei, NaN where the element does
-        not match the nucleus).
+        ``shifts[m]`` has shape ``N x K`` (ppm, the predictor's nuclei, NaN where the element
+        does not match the nucleus).
     """
-    model_nuclei = model.config.nuclei
-    _check_nuclei(model, nuclei)
-    predictions = predict_ppm(model, [p.structure for p in prepared], batch_size, device)
+    _check_nuclei(predictor, nuclei)
+    distributions = predictor.predict_distribution(
+        [p.structure for p in prepared], [p.solvent for p in prepared]
+    )
     rows: list[dict] = []
     shifts: list[np.ndarray] = []
-    for molecule, litshift_ppm in zip(prepared, predictions, strict=True):
-        user_ppm = litshift_ppm[molecule.litshift_index]  # (N, K) in the user's atom order
+    for molecule, distribution in zip(prepared, distributions, strict=True):
+        # (N, K) each, in the user's atom order
+        user_ppm = distribution.mean[molecule.litshift_index]
+        user_std = distribution.std[molecule.litshift_index]
+        lo, hi = interval(user_ppm, user_std, 0.95)
         elements = [a.GetSymbol() for a in molecule.mol_h.GetAtoms()]
-        for k, nucleus in enumerate(model_nuclei):
-            matches = np.array([e == element_of(nucleus) for e in elements])
-            user_ppm[~matches, k] = np.nan
+        for k, nucleus in enumerate(predictor.nuclei):
             if nucleus not in nuclei:
                 continue
             rows.extend(
@@ -165,8 +167,11 @@ def predict_molecules(
                     "atom_index": i,
                     "element": elements[i],
                     "shift_ppm": float(user_ppm[i, k]),
+                    "shift_std_ppm": float(user_std[i, k]),
+                    "shift_lo95_ppm": float(lo[i, k]),
+                    "shift_hi95_ppm": float(hi[i, k]),
                 }
-                for i in np.flatnonzero(matches)
+                for i in np.flatnonzero([e == element_of(nucleus) for e in elements])
             )
         shifts.append(user_ppm)
     return rows, shifts
@@ -174,24 +179,8 @@ def predict_molecules(
 
 def to_svg(molecule: PreparedMolecule, shifts: np.ndarray, nuclei: Sequence[str]) -> str:
     """2D drawing of the user's molecule; each heavy atom notes its 13C shift and its H shifts."""
-    mol = Chem.RemoveHs(molecule.mol_h, sanitize=False)  # heavy atoms keep their indices
-    hydrogens = hydrogens_by_heavy_atom(molecule.mol_h)
-    for atom in mol.GetAtoms():
-        notes = []
-        for k, nucleus in enumerate(nuclei):
-            if element_of(nucleus) == "H":
-                values = [shifts[h, k] for h in hydrogens.get(atom.GetIdx(), [])]
-                if values:
-                    notes.append("/".join(f"{v:.2f}" for v in sorted(set(np.round(values, 2)))))
-            elif element_of(nucleus) == atom.GetSymbol():
-                notes.append(f"{shifts[atom.GetIdx(), k]:.1f}")
-        if notes:
-            atom.SetProp("atomNote", " | ".join(notes))
-    drawer = rdMolDraw2D.MolDraw2DSVG(500, 400)
-    drawer.drawOptions().annotationFontScale = 0.6
-    drawer.DrawMolecule(mol, legend=f"{molecule.smiles} ({molecule.solvent})")
-    drawer.FinishDrawing()
-    return drawer.GetDrawingText()
+    notes = heavy_atom_notes(molecule.mol_h, shifts, nuclei)
+    return draw_svg(molecule.mol_h, notes, legend=f"{molecule.smiles} ({molecule.solvent})")
 
 
 def _read_input(path: Path, smiles_column: str, solvent_column: str) -> pl.DataFrame:
@@ -224,7 +213,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="solvent for --smiles, and for input rows without one (default: CDCl3)",
     )
     parser.add_argument(
-        "--model", default=DEFAULT_MODEL, help=f"checkpoint (default {DEFAULT_MODEL})"
+        "--model",
+        action="append",
+        default=None,
+        help=f"checkpoint (default {DEFAULT_MODEL}); repeat for a deep ensemble",
     )
     parser.add_argument("--nucleus", default=None, help="comma-separated nuclei (default: all)")
     parser.add_argument("--smiles-column", default="smiles")
@@ -240,10 +232,11 @@ def run(args: argparse.Namespace) -> int:
     if args.input is not None and args.output is None:
         raise SystemExit("INPUT needs an OUTPUT path")
     device = resolve_device(args.device)
-    model, _ = load_model(args.model, device)
-    nuclei = args.nucleus.split(",") if args.nucleus else list(model.config.nuclei)
     try:
-        _check_nuclei(model, nuclei)
+        predictor = load_model_predictor([Path(p) for p in args.model or [DEFAULT_MODEL]], device)
+        predictor.batch_size = args.batch_size
+        nuclei = args.nucleus.split(",") if args.nucleus else list(predictor.nuclei)
+        _check_nuclei(predictor, nuclei)
     except ValueError as err:
         raise SystemExit(str(err)) from None
 
@@ -264,28 +257,31 @@ def run(args: argparse.Namespace) -> int:
     progress = tqdm(items, desc="embedding", unit=" molecules", disable=len(items) == 1)
     for row, (smiles, solvent) in enumerate(progress):
         try:
-            prepared.append(prepare(row, smiles, solvent, embed_geometry, model.config.max_atoms))
+            prepared.append(prepare(row, smiles, solvent, embed_geometry, predictor.max_atoms))
         except (MoleculeError, ConformerError) as err:
             failures.append(
                 reject_row(args.input or "--smiles", str(row), STAGE, str(err), str(smiles))
             )
-    rows, shifts = predict_molecules(model, prepared, nuclei, device, args.batch_size)
+    rows, shifts = predict_molecules(predictor, prepared, nuclei)
 
     if args.svg:
         svg_dir = Path(args.svg)
         svg_dir.mkdir(parents=True, exist_ok=True)
         for molecule, values in zip(prepared, shifts, strict=True):
             (svg_dir / f"{molecule.input_row:05d}.svg").write_text(
-                to_svg(molecule, values, model.config.nuclei)
+                to_svg(molecule, values, predictor.nuclei)
             )
     if args.smiles is not None:
         if failures:
             print(f"failed: {failures[0]['reason']}", file=sys.stderr)
             return 1
-        print(f"{'atom':>5} {'element':>7} {'nucleus':>7} {'shift_ppm':>9}")
+        columns = ("shift_ppm", "shift_std_ppm", "shift_lo95_ppm", "shift_hi95_ppm")
+        print(f"{'atom':>5} {'element':>7} {'nucleus':>7} {'shift_ppm':>9} {'std':>6} 95% interval")
         for r in rows:
+            shift, std, lo, hi = (r[c] for c in columns)
             print(
-                f"{r['atom_index']:>5} {r['element']:>7} {r['nucleus']:>7} {r['shift_ppm']:>9.2f}"
+                f"{r['atom_index']:>5} {r['element']:>7} {r['nucleus']:>7} {shift:>9.2f} "
+                f"{std:>6.2f} {lo:.2f} to {hi:.2f}"
             )
         return 0
     output = Path(args.output)

@@ -15,10 +15,28 @@ from litshift.ingest.nmrshiftdb2 import parse_indexed_tag
 from tests.conftest import JSONL
 
 FAMILIES = {
-    "CDCl3": ["CDCl3", "Chloroform-D1 (CDCl3)", "CDCL3,TMS", "chloroform-d", "CDCI3",
-              "deuterochloroform", "CDCl₃", "cdcl3 + TMS"],
-    "DMSO-d6": ["DMSO-d6", "DMSO\u2011d6", "DMSO-d₆", "d6-DMSO", "[D6]DMSO", "(CD3)2SO",
-                "Dimethylsulphoxide-D6 (DMSO-D6, C2D6SO))", "dmso", "DMSO‐d6", "DMSO–d6"],
+    "CDCl3": [
+        "CDCl3",
+        "Chloroform-D1 (CDCl3)",
+        "CDCL3,TMS",
+        "chloroform-d",
+        "CDCI3",
+        "deuterochloroform",
+        "CDCl₃",
+        "cdcl3 + TMS",
+    ],
+    "DMSO-d6": [
+        "DMSO-d6",
+        "DMSO\u2011d6",
+        "DMSO-d₆",
+        "d6-DMSO",
+        "[D6]DMSO",
+        "(CD3)2SO",
+        "Dimethylsulphoxide-D6 (DMSO-D6, C2D6SO))",
+        "dmso",
+        "DMSO‐d6",
+        "DMSO–d6",
+    ],
     "CD3OD": ["CD3OD", "Methanol-D4 (CD3OD)", "methanol-d4", "MeOD"],
     "acetone-d6": ["acetone-d6", "(CD3)2CO", "CD3COCD3", "Acetone-D6 ((CD3)2CO)", "[D6]acetone"],
     "CD2Cl2": ["CD2Cl2", "dichloromethane-d2"],

@@ -112,3 +112,19 @@ def test_catalog_has_views_of_both_tables(results, tmp_path, monkeypatch) -> Non
     monkeypatch.chdir(results.parent)
     counts = build_catalog(tmp_path / "catalog.duckdb", "results")
     assert counts["eval_predictions"] > 0 and counts["eval_metrics"] > 0
+
+
+def test_every_prediction_has_a_calibrated_std_and_coverage_rows(results, predictions) -> None:
+    assert (predictions["std"] > 0).all()
+    summary = json.loads((results / "eval/summary.json").read_text())
+    # runs bring their calibration.json; HOSE was fitted here, per matched radius
+    assert set(summary["calibration"]) == set(summary["models"])
+    assert summary["calibration"]["semi"][0]["scales"]
+    assert "all" in summary["calibration"]["HOSE"][0]["scales"]["13C"]
+    uncertainty = pl.from_arrow(
+        read_table(results / "eval/uncertainty.parquet", "eval_uncertainty")
+    )
+    assert set(uncertainty["model"]) == set(summary["models"])
+    for row in uncertainty.iter_rows(named=True):
+        assert 0 <= row["coverage_50"] <= row["coverage_80"] <= row["coverage_95"] <= 1
+        assert row["n"] > 0 and np.isfinite(row["nll"])

@@ -8,14 +8,16 @@ import torch
 
 from litshift.chem.conformers import embed_geometry
 from litshift.chem.molecules import molecule_key
-from litshift.data.datasets import Structure
+from litshift.data.datasets import LabeledExample, Structure
 from litshift.evaluate.hose import HoseModel
 from litshift.evaluate.predictors import (
     Csp5Predictor,
     HosePredictor,
     ModelPredictor,
     csp5_version,
+    fit_calibration_on,
 )
+from litshift.evaluate.uncertainty import Calibration
 from litshift.model.transformer import ModelConfig, ShiftTransformer
 from tests.training_data import TEST_MODEL
 
@@ -60,7 +62,7 @@ def test_hose_predicts_every_atom_of_the_nucleus(structures) -> None:
 def test_model_predictions_are_masked_to_the_element(structures) -> None:
     torch.manual_seed(0)
     model = ShiftTransformer(ModelConfig(**TEST_MODEL, nuclei=("13C", "1H"))).eval()
-    predictor = ModelPredictor("m", model, NUCLEI, torch.device("cpu"), batch_size=1)
+    predictor = ModelPredictor("m", (model,), NUCLEI, torch.device("cpu"), batch_size=1)
     benzoate, chloroform = predictor.predict(structures, ["CDCl3", "DMSO-d6"])
     _check_elements(structures[0], benzoate)
     assert np.isfinite(chloroform[1, 1]) and np.isnan(chloroform[:, 0]).all()
@@ -76,3 +78,38 @@ def test_csp5_keeps_litshift_atom_order(structures) -> None:
     assert 45 < benzoate[0, 1] < 60 and 160 < benzoate[2, 1] < 175  # OCH3, C=O
     assert 3.5 < np.nanmean(benzoate[[8, 9, 10], 0]) < 4.2  # OCH3 protons
     assert np.isnan(chloroform[:, 0]).all() and predictor.failures["1H.no_proton"] == 1
+
+
+def test_hose_std_is_calibrated_per_matched_radius(structures) -> None:
+    train = [(METHYL_BENZOATE, "13C", [(0, 52.0), (2, 167.0)])]
+    predictor = HosePredictor(HoseModel(max_radius=3).fit(train), NUCLEI)
+    raw = predictor.raw_distribution(structures, ["CDCl3", "DMSO-d6"])
+    assert raw[0].group[0, 1] == "radius 3" and raw[1].group[1, 1] == "radius 0"
+    predictor.calibration = Calibration(
+        {"13C": {"all": 5.0, "radius 3": 1.0}}, {"13C": {"all": 100, "radius 3": 50}}
+    )
+    benzoate, chloroform = predictor.predict_distribution(structures, ["CDCl3", "DMSO-d6"])
+    assert benzoate.std[0, 1] == 1.0 and chloroform.std[1, 1] == 5.0  # fallback: nucleus-wide
+    np.testing.assert_array_equal(np.isfinite(benzoate.std), np.isfinite(benzoate.mean))
+
+
+def test_model_without_head_gets_an_honest_constant_std(structures) -> None:
+    torch.manual_seed(0)
+    model = ShiftTransformer(ModelConfig(**TEST_MODEL)).eval()
+    predictor = ModelPredictor("m", (model,), NUCLEI, torch.device("cpu"))
+    raw = predictor.raw_distribution(structures, ["CDCl3", "DMSO-d6"])
+    # labels = prediction + 3 ppm on every carbon: the fitted std is 3 ppm
+    examples = []
+    for structure, item in zip(structures, raw, strict=True):
+        mask = np.isfinite(item.mean)
+        targets = np.where(mask, item.mean + 3.0, 0.0)
+        examples.append(LabeledExample(**vars_of(structure), targets=targets, mask=mask))
+    predictor.calibrations = (fit_calibration_on(raw, examples, NUCLEI),)
+    benzoate, _ = predictor.predict_distribution(structures, ["CDCl3", "DMSO-d6"])
+    carbons = structures[0].atomic_numbers == 6
+    np.testing.assert_allclose(benzoate.std[carbons, 1], 3.0)
+    np.testing.assert_allclose(benzoate.mean, predictor.predict(structures[:1], ["CDCl3"])[0])
+
+
+def vars_of(structure: Structure) -> dict:
+    return {f: getattr(structure, f) for f in Structure.__dataclass_fields__}

@@ -34,8 +34,20 @@ def sample_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ingested(sample_csv: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     out = tmp_path_factory.mktemp("out")
     table, rejected = out / "sample.parquet", out / "rejected.parquet"
-    assert main(["ingest-literature", str(sample_csv), str(table), "--rejected", str(rejected),
-                 "--source", "sample"]) == 0
+    assert (
+        main(
+            [
+                "ingest-literature",
+                str(sample_csv),
+                str(table),
+                "--rejected",
+                str(rejected),
+                "--source",
+                "sample",
+            ]
+        )
+        == 0
+    )
     return table, rejected
 
 
@@ -60,15 +72,24 @@ def test_cli_writes_one_row_per_block_with_reasons(ingested: tuple[Path, Path]) 
     assert status_of(frame, 8, None) == [F.DUPLICATE, F.DUPLICATE]  # row 636 repeats row 162
     assert status_of(frame, len(ROWS), None) == [F.NO_BLOCK]
     ok = frame.filter(pl.col("status") == F.OK)
-    assert ok.select("smiles", "inchikey", "solvent", "solvent_class", "nucleus").null_count(
-    ).sum_horizontal().item() == 0
+    assert (
+        ok.select("smiles", "inchikey", "solvent", "solvent_class", "nucleus")
+        .null_count()
+        .sum_horizontal()
+        .item()
+        == 0
+    )
     first = frame.filter((pl.col("record_index") == 0) & (pl.col("nucleus") == "1H")).row(
-        0, named=True)
+        0, named=True
+    )
     assert first["record_id"] == "sample:0" and first["document_id"].startswith("PMC")
     assert first["shifts"][:2] == [11.04, 9.34] and first["n_h"][:2] == [1, 1]
     assert first["multiplicity"][:2] == ["s", "s"] and first["frequency_mhz"] == 500.0
-    assert (first["solvent"], first["solvent_class"], first["role"]) == ("DMSO-d6", "DMSO-d6",
-                                                                         "train")
+    assert (first["solvent"], first["solvent_class"], first["role"]) == (
+        "DMSO-d6",
+        "DMSO-d6",
+        "train",
+    )
 
 
 def test_every_reject_is_in_the_rejected_table(ingested: tuple[Path, Path]) -> None:
@@ -80,11 +101,26 @@ def test_every_reject_is_in_the_rejected_table(ingested: tuple[Path, Path]) -> N
     assert duplicate["excerpt"][0].startswith("same list as sample:7 | 1H-NMR (400 MHz)")
 
 
-def test_workers_give_the_same_table(sample_csv: Path, ingested: tuple[Path, Path],
-                                     tmp_path: Path) -> None:
+def test_workers_give_the_same_table(
+    sample_csv: Path, ingested: tuple[Path, Path], tmp_path: Path
+) -> None:
     out = tmp_path / "parallel.parquet"
-    assert main(["ingest-literature", str(sample_csv), str(out), "--source", "sample",
-                 "--workers", "2", "--chunk-size", "3"]) == 0
+    assert (
+        main(
+            [
+                "ingest-literature",
+                str(sample_csv),
+                str(out),
+                "--source",
+                "sample",
+                "--workers",
+                "2",
+                "--chunk-size",
+                "3",
+            ]
+        )
+        == 0
+    )
     assert pq.read_table(out).equals(pq.read_table(ingested[0]))
 
 
@@ -107,8 +143,9 @@ def test_text_input_with_tab_separated_smiles(tmp_path: Path) -> None:
 def test_peak_list_parquet_input(ingested: tuple[Path, Path], tmp_path: Path) -> None:
     ok = pl.read_parquet(ingested[0]).filter(pl.col("status") == F.OK)
     lists = tmp_path / "lists.parquet"
-    ok.select("smiles", "nucleus", pl.col("solvent_raw").alias("solvent"), "shifts",
-              "n_h").write_parquet(lists)
+    ok.select(
+        "smiles", "nucleus", pl.col("solvent_raw").alias("solvent"), "shifts", "n_h"
+    ).write_parquet(lists)
     out = tmp_path / "again.parquet"
     assert main(["ingest-literature", str(lists), str(out)]) == 0
     again = pl.read_parquet(out)

@@ -41,7 +41,11 @@ def test_standard_blocks_peaks_and_conditions() -> None:
     assert [p.count for p in h.peaks] == [1, 1, 1, 3, 1, 3]
     assert h.peaks[2].j_hz == (7.9,)
     assert (h.frequency_mhz, h.solvent_raw, h.solvent, h.solvent_class) == (
-        500.0, "DMSO-d6", "DMSO-d6", "DMSO-d6")
+        500.0,
+        "DMSO-d6",
+        "DMSO-d6",
+        "DMSO-d6",
+    )
     assert c.shifts == [169.0, 142.8, 111.4, 22.0]  # stops before HRMS
     assert c.frequency_mhz == 125.0
 
@@ -88,13 +92,12 @@ def test_ppm_variants_heteronuclear_j_and_final_and() -> None:
 
 
 @pytest.mark.parametrize(
-    "header", ["13C NMR", "13C-NMR", "13CNMR", "13C{1H} NMR", "¹³C NMR", "13C-NMR {1H}",
-               "13C{1H}-NMR"]
+    "header",
+    ["13C NMR", "13C-NMR", "13CNMR", "13C{1H} NMR", "¹³C NMR", "13C-NMR {1H}", "13C{1H}-NMR"],
 )
 def test_13c_header_variants(header: str) -> None:
     # Row 526 writes "13C-NMR {1H} (101 MHz, CDCl3)"; the other spellings are its variants.
-    block = only(f"{header} (101 MHz, CDCl3) δ 164.0 (C=O), 146.4 (m, 2 × CF), 50.3 (CHCy).",
-                 "13C")
+    block = only(f"{header} (101 MHz, CDCl3) δ 164.0 (C=O), 146.4 (m, 2 × CF), 50.3 (CHCy).", "13C")
     assert block.shifts == [164.0, 146.4, 50.3]
     assert block.peaks[1].count == 2 and block.peaks[0].assignment == "C=O"
 
@@ -109,20 +112,31 @@ def test_heteronuclei_unicode_minus_and_references() -> None:
         "29Si NMR (99 MHz, MeOD) (cis/trans-isomers) δ -18.15 (SiCH3), -78.12. FT-IR"
     )
     f1, b, f2, n, si = parse_paragraph(text)
-    assert (f1.nucleus, f1.shifts, f1.peaks[0].j_hz, f1.solvent) == ("19F", [-114.7], (9.6, 5.8),
-                                                                     "CD3OD")
+    assert (f1.nucleus, f1.shifts, f1.peaks[0].j_hz, f1.solvent) == (
+        "19F",
+        [-114.7],
+        (9.6, 5.8),
+        "CD3OD",
+    )
     assert (b.nucleus, b.shifts, [p.count for p in b.peaks]) == ("11B", [-3.73, -10.83], [1, 8])
     assert (f2.nucleus, f2.shifts, f2.solvent) == ("19F", [-113.02, -113.02], "acetone-d6")
-    assert (n.nucleus, n.shifts, n.solvent, n.reference) == ("15N", [-93.11], "CDCl3",
-                                                              "CDCl3 from MeNO2")
+    assert (n.nucleus, n.shifts, n.solvent, n.reference) == (
+        "15N",
+        [-93.11],
+        "CDCl3",
+        "CDCl3 from MeNO2",
+    )
     assert (si.nucleus, si.shifts, si.frequency_mhz) == ("29Si", [-18.15, -78.12], 99.0)
 
 
 def test_decimal_commas() -> None:
     # Row 109 has one "6,98 (t, ...)" inside a point-decimal list; a whole decimal-comma list
     # (European journals) is read when no point-decimal number appears.
-    inside = only("1H NMR (300 MHz, DMSO-d6) δ: 3.77 (s, 9H, 3 OMe), 6,98 (t, J = 6.9 Hz, 1H), "
-                  "7,14-7,16 (m, 2 H, Ar-H), 7.07 (t, J = 7.0 Hz, 1H).", "1H")
+    inside = only(
+        "1H NMR (300 MHz, DMSO-d6) δ: 3.77 (s, 9H, 3 OMe), 6,98 (t, J = 6.9 Hz, 1H), "
+        "7,14-7,16 (m, 2 H, Ar-H), 7.07 (t, J = 7.0 Hz, 1H).",
+        "1H",
+    )
     assert inside.shifts == [3.77, 6.98, 7.15, 7.07]
     european = only("1H NMR (400 MHz, CDCl3) δ 7,26 (d, J = 8,1 Hz, 2H); 3,81 (s, 3H).", "1H")
     assert european.shifts == [7.26, 3.81]
@@ -139,14 +153,20 @@ def test_mojibake_is_repaired() -> None:
 def test_headers_without_nucleus_or_without_nmr() -> None:
     # Row 66 "NMR (300 MHz, CDCl3) δ 1.83–1.92 (m, 4H, ...)" is 1H by its integrations;
     # row 942 "δH (600 MHz, DMSO) 12.20 (1H, d, J 17.6)"; row 717 "1H (400 MHz, CDCl3) δ:".
-    bare = only("NMR (300 MHz, CDCl3) δ 1.83–1.92 (m, 4H, 2CH2), 3.79 (s, 6H, 2 OCH3); 13C NMR"
-                " (75 MHz, CDCl3) δ 22.2 (CH2)", "1H")
+    bare = only(
+        "NMR (300 MHz, CDCl3) δ 1.83–1.92 (m, 4H, 2CH2), 3.79 (s, 6H, 2 OCH3); 13C NMR"
+        " (75 MHz, CDCl3) δ 22.2 (CH2)",
+        "1H",
+    )
     assert bare.shifts == [1.875, 3.79]
-    delta = only("mp 256–258 °C, δH (600 MHz, DMSO) 12.20 (1H, d, J 17.6), 7.38–7.31 (2H, m).",
-                 "1H")
+    delta = only(
+        "mp 256–258 °C, δH (600 MHz, DMSO) 12.20 (1H, d, J 17.6), 7.38–7.31 (2H, m).", "1H"
+    )
     assert delta.shifts == [12.2, 7.345] and delta.solvent == "DMSO-d6"
-    no_nmr = only("1H (400 MHz, CDCl3) δ: 9.43 (d, J = 1.0 Hz, 1H), 7.35 (dd, J = 6.9, 1.6 Hz,"
-                  " 2H); 13C NMR", "1H")
+    no_nmr = only(
+        "1H (400 MHz, CDCl3) δ: 9.43 (d, J = 1.0 Hz, 1H), 7.35 (dd, J = 6.9, 1.6 Hz, 2H); 13C NMR",
+        "1H",
+    )
     assert no_nmr.shifts == [9.43, 7.35]
     assert parse_paragraph("NMR spectra were recorded on a Bruker AV-400 instrument.") == []
 
@@ -167,8 +187,10 @@ def test_missing_separators_nested_details_and_solvent_after_in() -> None:
 
 def test_list_ends_at_following_sections_and_citations() -> None:
     # Row 150: "1H-NMR see Table 3" has no list; row 61: "50.7 HRMS (ESI)" without a period.
-    h, c = parse_paragraph("1H-NMR see Table 3; 13C-NMR (CDCl3) δ 163.7, 129.9 (×2), 21.8; "
-                           "EI-MS (relative intensity) m/z 315 (M+, 15), 181 (32)")
+    h, c = parse_paragraph(
+        "1H-NMR see Table 3; 13C-NMR (CDCl3) δ 163.7, 129.9 (×2), 21.8; "
+        "EI-MS (relative intensity) m/z 315 (M+, 15), 181 (32)"
+    )
     assert (h.nucleus, h.peaks) == ("1H", [])
     assert c.shifts == [163.7, 129.9, 21.8]
     tail = only("13C-NMR (126 MHz, CDCl3): δ 125.4, 122.1, 50.7 HRMS (ESI): C35H29N2", "13C")
@@ -179,7 +201,11 @@ def test_several_compounds_are_kept_apart(train_paragraphs: list[str]) -> None:
     # Row 28: "Compound 1. ..." then "Compound 2. ..." each with 1H and 13C lists.
     spectra = parse_paragraph(train_paragraphs[28])
     assert [(s.nucleus, s.compound_index, s.compound_label) for s in spectra] == [
-        ("1H", 0, "1"), ("13C", 0, "1"), ("1H", 1, "2"), ("13C", 1, "2")]
+        ("1H", 0, "1"),
+        ("13C", 0, "1"),
+        ("1H", 1, "2"),
+        ("13C", 1, "2"),
+    ]
     assert spectra[1].shifts[:2] == [168.78, 161.96]  # "168.78. 161.96" read as a list
     assert spectra[2].shifts[0] == 14.15
 
@@ -188,7 +214,10 @@ def test_second_solvent_is_the_same_compound(train_paragraphs: list[str]) -> Non
     # Row 560: 1H in DMSO-d6, then 1H in CDCl3, then 13C: one compound measured twice.
     spectra = parse_paragraph(train_paragraphs[560])
     assert [(s.nucleus, s.solvent, s.compound_index) for s in spectra] == [
-        ("1H", "DMSO-d6", 0), ("1H", "CDCl3", 0), ("13C", "DMSO-d6", 0)]
+        ("1H", "DMSO-d6", 0),
+        ("1H", "CDCl3", 0),
+        ("13C", "DMSO-d6", 0),
+    ]
 
 
 def test_narrative_mentions_are_not_peak_lists(train_paragraphs: list[str]) -> None:
@@ -198,8 +227,13 @@ def test_narrative_mentions_are_not_peak_lists(train_paragraphs: list[str]) -> N
     assert all(not s.peaks for s in parse_paragraph(train_paragraphs[122]))
 
 
-@given(st.lists(st.decimals(min_value=-20, max_value=240, places=2, allow_nan=False),
-                min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.decimals(min_value=-20, max_value=240, places=2, allow_nan=False),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_comma_separated_lists_round_trip(values) -> None:
     text = "δ " + ", ".join(f"{v:.2f}" for v in values) + "."
     peaks, end = parse_peak_list(text, 2, "C")

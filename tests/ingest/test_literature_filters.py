@@ -20,11 +20,13 @@ def train() -> pl.DataFrame:
     return pl.read_csv(LIT_TRAIN, infer_schema_length=0, columns=["Paragraph", "SMILES"])
 
 
-def verdict(train: pl.DataFrame, row: int, nucleus: str,
-            config: F.FilterConfig = CONFIG) -> F.Verdict:
+def verdict(
+    train: pl.DataFrame, row: int, nucleus: str, config: F.FilterConfig = CONFIG
+) -> F.Verdict:
     paragraph, smiles = train.row(row)
-    block = max((s for s in parse_paragraph(paragraph) if s.nucleus == nucleus),
-                key=lambda s: len(s.peaks))
+    block = max(
+        (s for s in parse_paragraph(paragraph) if s.nucleus == nucleus), key=lambda s: len(s.peaks)
+    )
     return F.check_spectrum(nucleus, block.peaks, block.solvent, F.molecule_info(smiles), config)
 
 
@@ -37,11 +39,14 @@ def test_molecule_info_counts_and_symmetry() -> None:
     assert info.smiles == "CCCCCCCCCCCCOc1ccc(C=O)cc1"
 
 
-@pytest.mark.parametrize(("smiles", "reason"), [
-    ("N/A", "missing SMILES"),  # row 0
-    # row 126: a five-valent nitrogen
-    ("[NH3+]N12(CCCCC2)CCC(N)=N1.O=S(C3=CC=CC=C3[N+]([O-])=O)([O-])=O", "invalid SMILES"),
-])
+@pytest.mark.parametrize(
+    ("smiles", "reason"),
+    [
+        ("N/A", "missing SMILES"),  # row 0
+        # row 126: a five-valent nitrogen
+        ("[NH3+]N12(CCCCC2)CCC(N)=N1.O=S(C3=CC=CC=C3[N+]([O-])=O)([O-])=O", "invalid SMILES"),
+    ],
+)
 def test_unusable_smiles(smiles: str, reason: str) -> None:
     with pytest.raises(MoleculeError, match=reason):
         F.molecule_info(smiles)
@@ -103,8 +108,11 @@ def test_solvent_residual_peaks_are_flagged(train: pl.DataFrame) -> None:
 
 
 def test_residual_needs_a_single_unintegrated_line() -> None:
-    peaks = [Peak(7.26, 7.26, 7.26, "d", count=2), Peak(7.255, 7.18, 7.33, "m"),
-             Peak(2.50, 2.50, 2.50)]
+    peaks = [
+        Peak(7.26, 7.26, 7.26, "d", count=2),
+        Peak(7.255, 7.18, 7.33, "m"),
+        Peak(2.50, 2.50, 2.50),
+    ]
     assert F.residual_hits(peaks, "CDCl3", "1H", 0.005) == []
     assert F.residual_hits(peaks, "DMSO-d6", "1H", 0.005) == [2.50]
     assert F.residual_hits([Peak(7.26, 7.26, 7.26)], "CDCl3", "1H", 0.005) == [7.26]
@@ -121,8 +129,11 @@ def test_duplicates_are_merged_into_the_first(train: pl.DataFrame) -> None:
             assert first == (None if row == 162 else "r162")
 
 
-@given(st.lists(st.floats(0, 12, allow_nan=False), min_size=1, max_size=20), st.randoms(),
-       st.floats(0, 0.009))
+@given(
+    st.lists(st.floats(0, 12, allow_nan=False), min_size=1, max_size=20),
+    st.randoms(),
+    st.floats(0, 0.009),
+)
 def test_duplicate_detection_ignores_order_and_small_noise(shifts, rng, noise) -> None:
     index = F.DuplicateIndex({"1H": 0.01})
     assert index.first_copy("C", "1H", "CDCl3", shifts, "a") is None

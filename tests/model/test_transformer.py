@@ -12,6 +12,7 @@ from rdkit.Chem import AllChem
 from torch import nn
 
 from litshift.model.transformer import PRESETS, ModelConfig, ShiftTransformer
+from litshift.train.losses import gaussian_nll
 
 SMILES = ("CCO", "Cc1ccccc1", "CC(=O)Nc1ccc(O)cc1", "ClC(Cl)Cl")
 
@@ -193,3 +194,30 @@ def test_tiny_model_overfits_a_few_molecules():
         optimizer.step()
     assert math.isfinite(loss.item())
     assert loss_now().item() < 0.3 * initial  # ~0.17 in practice; per-element mean: ~0.45
+
+
+def test_uncertainty_head_leaves_the_mean_and_its_gradients_alone() -> None:
+    z, xyz, _ = batch(SMILES[:2])
+    solvent = torch.tensor([0, 1])
+    torch.manual_seed(3)
+    plain = ShiftTransformer(small_config())
+    torch.manual_seed(3)
+    headed = ShiftTransformer(small_config(uncertainty="gaussian"))
+    # the head is built from a forked RNG: the mean's initial weights are the same
+    for name, value in plain.state_dict().items():
+        assert torch.equal(value, headed.state_dict()[name]), name
+    pred, log_std = headed(z, xyz, solvent, with_log_std=True)
+    assert torch.equal(pred, plain(z, xyz, solvent)) and log_std.shape == pred.shape
+    # an NLL on any residual moves the head only (features and residual are detached)
+    target = torch.randn_like(pred)
+    mask = torch.ones_like(pred, dtype=torch.bool)
+    gaussian_nll(pred - target, log_std, mask).backward()
+    scale = {id(p) for p in headed.scale_heads.parameters()}
+    for p in headed.mean_parameters():
+        assert p.grad is None or not p.grad.any()
+    assert all(p.grad is not None and p.grad.any() for p in headed.parameters() if id(p) in scale)
+    assert len(headed.mean_parameters()) == len(list(plain.parameters()))
+    with pytest.raises(ValueError, match="no uncertainty head"):
+        plain(z, xyz, solvent, with_log_std=True)
+    with pytest.raises(ValueError, match="uncertainty must be"):
+        small_config(uncertainty="quantile")

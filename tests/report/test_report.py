@@ -47,6 +47,7 @@ def test_report_is_self_contained(pipeline) -> None:
     sources = re.findall(r"\bsrc=[\"']([^\"']+)", page)
     assert sources and all(s.startswith("data:image/png;base64,") for s in sources)
     assert "test-tiny" in page and "not installed" in page
+    assert "<section id='verification'>" in page and "top-1 / top-3" in page
 
 
 def test_report_reads_curves_and_counts_back_from_mlflow(pipeline, monkeypatch) -> None:

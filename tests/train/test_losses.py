@@ -11,7 +11,14 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from litshift.train.losses import LOSS_KINDS, atom_loss, pairwise, sorted_matching_loss
+from litshift.train.losses import (
+    LOSS_KINDS,
+    atom_loss,
+    gaussian_nll,
+    pairwise,
+    sorted_matching_loss,
+    sorted_matching_residuals,
+)
 
 shift = st.floats(min_value=-50.0, max_value=250.0, allow_nan=False, allow_infinity=False)
 
@@ -147,3 +154,37 @@ def test_atom_loss_without_labels_is_zero_and_differentiable():
 def test_unknown_kind_is_rejected():
     with pytest.raises(ValueError, match="unknown loss kind"):
         pairwise("l0")
+
+
+@settings(max_examples=60, deadline=None)
+@given(paired_sets(), st.integers(0, 3))
+def test_sorted_residuals_pair_each_prediction_with_its_sorted_peak(sets, n_pad) -> None:
+    x, y = sets
+    pad = np.full(n_pad, np.nan)
+    pred = torch.tensor(np.concatenate([x, pad]))[None]
+    target = torch.tensor(np.concatenate([y, pad]))[None]
+    mask = torch.arange(len(x) + n_pad)[None] < len(x)
+    residual = sorted_matching_residuals(pred.nan_to_num(), target.nan_to_num(), mask)[0].numpy()
+    order = np.argsort(x, kind="stable")
+    expected = np.zeros(len(x))
+    expected[order] = x[order] - np.sort(y)
+    np.testing.assert_allclose(residual[: len(x)], expected, atol=1e-9)
+    assert not residual[len(x) :].any()
+    # the L1 matching loss is the mean absolute matched residual
+    l1 = sorted_matching_loss(pred.nan_to_num(), target.nan_to_num(), mask, "l1")
+    assert l1.item() == pytest.approx(np.abs(expected).mean(), abs=1e-9)
+
+
+def test_gaussian_nll_trains_the_scale_only_and_is_minimal_at_the_residual():
+    residual = torch.tensor([[2.0, -2.0, float("nan")]], requires_grad=True)
+    mask = torch.tensor([[True, True, False]])
+    log_std = torch.zeros(1, 3, requires_grad=True)
+    loss = gaussian_nll(residual, log_std, mask)
+    assert loss.item() == pytest.approx(0.5 * 4.0)  # log 1 + 4 / 2
+    loss.backward()
+    assert residual.grad is None  # detached: the mean is not trained by the NLL
+    assert log_std.grad[0, 2] == 0 and torch.isfinite(log_std.grad).all()
+    # d/ds (s + r^2 e^{-2s} / 2) = 0 at s = log|r|
+    best = torch.full((1, 3), math.log(2.0), requires_grad=True)
+    gaussian_nll(residual, best, mask).backward()
+    assert torch.allclose(best.grad, torch.zeros(1, 3), atol=1e-6)

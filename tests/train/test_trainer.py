@@ -12,10 +12,16 @@ import numpy as np
 import pytest
 import torch
 
-from litshift.train.checkpoint import CheckpointError, load_checkpoint, load_model
+from litshift.model.transformer import ShiftTransformer
+from litshift.train.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    load_model,
+    save_checkpoint,
+)
 from litshift.train.command import load_data
 from litshift.train.config import TrainConfig, WeakFilters
-from litshift.train.trainer import TrainData, TrainingDivergedError, train
+from litshift.train.trainer import TrainData, TrainingDivergedError, predict_ppm_std, train
 from tests.conftest import REPO
 from tests.training_data import TEST_MODEL, config_json, write_training_inputs
 
@@ -88,6 +94,36 @@ def test_resume_refuses_another_architecture(data, tmp_path) -> None:
     other = _config(max_steps=2, eval_every=2, model=TEST_MODEL | {"d_model": 32})
     with pytest.raises(CheckpointError, match="d_model: checkpoint 16 vs config 32"):
         train(other, data, tmp_path, resume=True)
+
+
+def test_uncertainty_head_trains_without_changing_the_mean(data, tmp_path) -> None:
+    plain = train(_config(mode="semi"), data, tmp_path / "plain")
+    gaussian = _config(mode="semi", model=TEST_MODEL | {"uncertainty": "gaussian"})
+    headed = train(gaussian, data, tmp_path / "headed")
+    assert [h["valid_mae"] for h in headed.history] == [h["valid_mae"] for h in plain.history]
+    trained = headed.model.state_dict()
+    for name, value in plain.model.state_dict().items():
+        assert torch.equal(value, trained[name]), name
+    torch.manual_seed(gaussian.seed)  # the trainer's initialization
+    untrained = ShiftTransformer(headed.model.config).state_dict()
+    heads = [n for n in trained if n.startswith("scale_heads")]
+    # the head learned from the labeled and the sorted-matching residuals
+    assert heads and any(not torch.equal(trained[n], untrained[n]) for n in heads)
+    predictions = predict_ppm_std(headed.model, data.valid, 8, torch.device("cpu"))
+    for example, (_, std) in zip(data.valid, predictions, strict=True):
+        assert np.all(std[example.mask] > 0) and np.all(np.isfinite(std))
+
+
+def test_checkpoints_from_before_the_uncertainty_field_still_load(data, tmp_path) -> None:
+    train(_config(max_steps=2, eval_every=2), data, tmp_path)
+    for name in ("best.pt", "last.pt"):
+        state = load_checkpoint(tmp_path / "checkpoints" / name)
+        del state["model_config"]["uncertainty"]  # as written by older litshift versions
+        save_checkpoint(state, tmp_path / "checkpoints" / name)
+    model, _ = load_model(tmp_path / "checkpoints" / "best.pt")
+    assert model.config.uncertainty == "none" and not model.has_scale_head
+    resumed = train(_config(max_steps=4, eval_every=2), data, tmp_path, resume=True)
+    assert resumed.steps == 4
 
 
 def test_early_stopping_after_patience(data, tmp_path) -> None:

@@ -28,8 +28,17 @@ __all__ = ["SYSTEM_CONF", "Cluster", "one_node_cluster", "slurm_conf", "unavaila
 #: where job steps look for the configuration (the SLURM_CONF of the submitting shell is gone)
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")
 #: daemons and client commands the test needs
-BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "sinfo",
-            "sacct")
+BINARIES = (
+    "munged",
+    "mungekey",
+    "slurmctld",
+    "slurmd",
+    "sbatch",
+    "srun",
+    "squeue",
+    "sinfo",
+    "sacct",
+)
 #: daemons live in /usr/sbin, which a non-login PATH may lack
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 #: seconds a finished job stays visible to squeue (the plugin polls squeue within this time)
@@ -52,21 +61,30 @@ class Cluster:
     def command(self, *args: str) -> str:
         """Stdout of a SLURM client command run against this cluster."""
         return subprocess.run(
-            [_which(args[0]), *args[1:]], env={**os.environ, **self.env},
-            capture_output=True, text=True, check=True,
+            [_which(args[0]), *args[1:]],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
 
     def queue(self, job_name: str) -> list[dict[str, str]]:
         """Jobs named ``job_name`` as ``squeue`` lists them, finished ones included."""
-        out = self.command("squeue", "--states=all", "--noheader", "--name", job_name,
-                           "--format=%i|%T|%P|%k")
+        out = self.command(
+            "squeue", "--states=all", "--noheader", "--name", job_name, "--format=%i|%T|%P|%k"
+        )
         fields = ("job_id", "state", "partition", "comment")
         return [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines()]
 
     def completed(self) -> list[dict[str, str]]:
         """Every finished job as ``sacct`` reads it from the job-completion log."""
-        out = self.command("sacct", "--completion", "--parsable2", "--noheader",
-                           "--format=JobID,JobName,State,Partition")
+        out = self.command(
+            "sacct",
+            "--completion",
+            "--parsable2",
+            "--noheader",
+            "--format=JobID,JobName,State,Partition",
+        )
         fields = ("job_id", "name", "state", "partition")
         return [dict(zip(fields, line.split("|"), strict=True)) for line in out.splitlines()]
 
@@ -77,15 +95,18 @@ def unavailable_reason() -> str | None:
         return "the one-node SLURM cluster needs root (slurmd and munged run as root)"
     missing = [name for name in BINARIES if _which(name) is None]
     if missing:
-        return (f"{', '.join(missing)} not installed: run `make system-deps` "
-                "(Debian packages slurm-wlm and munge)")
+        return (
+            f"{', '.join(missing)} not installed: run `make system-deps` "
+            "(Debian packages slurm-wlm and munge)"
+        )
     if SYSTEM_CONF.exists():  # a dangling link is the leftover of an interrupted run
         return f"{SYSTEM_CONF} belongs to a SLURM installation of this machine; not replacing it"
     return None
 
 
-def slurm_conf(root: Path, host: str, ports: tuple[int, int], memory_mb: int,
-               partitions: tuple[str, ...]) -> str:
+def slurm_conf(
+    root: Path, host: str, ports: tuple[int, int], memory_mb: int, partitions: tuple[str, ...]
+) -> str:
     """slurm.conf of a cluster whose controller and single node are ``host`` on 127.0.0.1.
 
     Parameters
@@ -149,8 +170,7 @@ def one_node_cluster(root: Path, partitions: tuple[str, ...]) -> Iterator[Cluste
         (root / sub).mkdir(parents=True, exist_ok=True)
     host = socket.gethostname().split(".")[0]
     conf = root / "slurm.conf"
-    conf.write_text(slurm_conf(root, host, (_free_port(), _free_port()), _memory_mb(),
-                               partitions))
+    conf.write_text(slurm_conf(root, host, (_free_port(), _free_port()), _memory_mb(), partitions))
     key = root / "munge" / "munge.key"
     subprocess.run([_which("mungekey"), "--create", f"--keyfile={key}"], check=True)
     key.chmod(0o600)
@@ -162,17 +182,29 @@ def one_node_cluster(root: Path, partitions: tuple[str, ...]) -> Iterator[Cluste
         stack.callback(SYSTEM_CONF.unlink, missing_ok=True)
         munge = root / "munge"
         # --force: the socket folder lies under pytest's private (0700) tmp folder.
-        stack.enter_context(_daemon(root / "log" / "munged.out", "munged", "--foreground",
-                                    "--force", f"--key-file={key}",
-                                    f"--socket={munge}/munge.socket",
-                                    f"--pid-file={munge}/munged.pid",
-                                    f"--seed-file={munge}/munged.seed",
-                                    f"--log-file={root}/log/munged.log", env=env))
+        stack.enter_context(
+            _daemon(
+                root / "log" / "munged.out",
+                "munged",
+                "--foreground",
+                "--force",
+                f"--key-file={key}",
+                f"--socket={munge}/munge.socket",
+                f"--pid-file={munge}/munged.pid",
+                f"--seed-file={munge}/munged.seed",
+                f"--log-file={root}/log/munged.log",
+                env=env,
+            )
+        )
         _wait(lambda: (munge / "munge.socket").exists(), "munged socket", root)
-        stack.enter_context(_daemon(root / "log" / "slurmctld.out", "slurmctld", "-D",
-                                    "-f", str(conf), env=env))
-        stack.enter_context(_daemon(root / "log" / "slurmd.out", "slurmd", "-D",
-                                    "-f", str(conf), "-N", host, env=env))
+        stack.enter_context(
+            _daemon(root / "log" / "slurmctld.out", "slurmctld", "-D", "-f", str(conf), env=env)
+        )
+        stack.enter_context(
+            _daemon(
+                root / "log" / "slurmd.out", "slurmd", "-D", "-f", str(conf), "-N", host, env=env
+            )
+        )
         cluster = Cluster(conf=conf)
         _wait(lambda: _node_idle(cluster), "node idle in sinfo", root)
         yield cluster
@@ -182,8 +214,13 @@ def one_node_cluster(root: Path, partitions: tuple[str, ...]) -> Iterator[Cluste
 def _daemon(log: Path, name: str, *args: str, env: dict[str, str]) -> Iterator[None]:
     """A foreground daemon as our own child process, terminated by its pid on exit."""
     with log.open("w") as out:
-        process = subprocess.Popen([_which(name), *args], stdout=out, stderr=subprocess.STDOUT,
-                                   env=env, start_new_session=True)
+        process = subprocess.Popen(
+            [_which(name), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     try:
         yield
     finally:
@@ -208,8 +245,10 @@ def _wait(ready: Callable[[], bool], what: str, root: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not ready():
         if time.monotonic() > deadline:
-            logs = "\n".join(f"--- {path.name}\n{path.read_text()[-2000:]}"
-                             for path in sorted((root / "log").iterdir()))
+            logs = "\n".join(
+                f"--- {path.name}\n{path.read_text()[-2000:]}"
+                for path in sorted((root / "log").iterdir())
+            )
             raise RuntimeError(f"SLURM test cluster: no {what} after {START_TIMEOUT}s\n{logs}")
         time.sleep(0.5)
 

@@ -31,16 +31,36 @@ def test_pipeline_runs_then_has_nothing_to_do(pipeline, monkeypatch) -> None:
     monkeypatch.delenv("LITSHIFT_PIPELINE_RUN", raising=False)
     first = _snakemake(workdir, TARGET)
     assert first.returncode == 0, first.stderr[-3000:]
-    for name in ("curated/assigned.parquet", "curated/unassigned.parquet",
-                 "curated/rejected/assigned.parquet", "curated/rejected.parquet",
-                 "curated/literature.parquet", "splits/literature_test.parquet",
-                 "splits/assigned_splits.parquet", "splits/weak_train.parquet",
-                 "conformers/molecules.parquet", "conformers/done.json",
-                 "models/supervised/model.pt", "models/semi/metrics.json",
-                 "eval/predictions.parquet", "eval/metrics.parquet", "catalog.duckdb",
-                 "report.html"):
+    for name in (
+        "curated/assigned.parquet",
+        "curated/unassigned.parquet",
+        "curated/rejected/assigned.parquet",
+        "curated/rejected.parquet",
+        "curated/literature.parquet",
+        "splits/literature_test.parquet",
+        "splits/assigned_splits.parquet",
+        "splits/weak_train.parquet",
+        "conformers/molecules.parquet",
+        "conformers/done.json",
+        "models/supervised/model.pt",
+        "models/semi/metrics.json",
+        "eval/predictions.parquet",
+        "eval/metrics.parquet",
+        "catalog.duckdb",
+        "verify/benchmark.parquet",
+        "verify/summary.json",
+        "report.html",
+    ):
         assert (workdir / "results" / name).exists(), name
-    for rule in ("curate_assigned", "curate_unassigned", "split", "catalog", "evaluate", "report"):
+    for rule in (
+        "curate_assigned",
+        "curate_unassigned",
+        "split",
+        "catalog",
+        "evaluate",
+        "verify_benchmark",
+        "report",
+    ):
         assert (workdir / "results" / "logs" / f"{rule}.log").exists()
         assert (workdir / "results" / "benchmarks" / f"{rule}.tsv").exists()
     assigned = pl.read_parquet(workdir / "results/curated/assigned.parquet")
@@ -56,8 +76,16 @@ def test_pipeline_runs_then_has_nothing_to_do(pipeline, monkeypatch) -> None:
     experiment = client.get_experiment_by_name("pipeline-test")
     runs = client.search_runs([experiment.experiment_id])
     stages = {run.data.tags["stage"] for run in runs}
-    assert {"curate_assigned", "curate_unassigned", "split", "collect_molecules",
-            "catalog", "evaluate", "report"} <= stages
+    assert {
+        "curate_assigned",
+        "curate_unassigned",
+        "split",
+        "collect_molecules",
+        "catalog",
+        "evaluate",
+        "verify_benchmark",
+        "report",
+    } <= stages
     assert len({run.data.tags["pipeline_run"] for run in runs}) == 1
     assert all(run.info.status == "FINISHED" for run in runs)
 

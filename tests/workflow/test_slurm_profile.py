@@ -3,12 +3,14 @@ report them, and the tables equal those of a local run of the same DAG."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import REPO
@@ -19,13 +21,25 @@ PROFILE = REPO / "workflow" / "profiles" / "slurm"
 #: the default partition and the one LITSHIFT_SLURM_PARTITION names
 PARTITIONS = ("debug", "batch")
 #: rules of the tiny DAG that must run as SLURM jobs, and the ones kept local
-CLUSTER_RULES = {"curate_assigned", "curate_unassigned", "ingest_literature", "split",
-                 "conformers_shard", "train", "evaluate", "report"}
+CLUSTER_RULES = {
+    "curate_assigned",
+    "curate_unassigned",
+    "ingest_literature",
+    "split",
+    "conformers_shard",
+    "train",
+    "evaluate",
+    "report",
+}
 LOCAL_RULES = {"gather_literature", "gather_rejected", "collect_molecules", "conformers", "catalog"}
 #: what the test cluster lacks, passed on top of the profile: no slurmdbd, so the plugin polls
 #: squeue (MinJobAge keeps finished jobs listed); a 1 s first poll instead of 40 s.
-TEST_CLUSTER_ARGS = ("--slurm-status-command", "squeue",
-                     "--slurm-init-seconds-before-status-checks", "1")
+TEST_CLUSTER_ARGS = (
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
+)
 #: not a speed limit: a job SLURM never runs would keep Snakemake (and CI) waiting for ever
 HANG_GUARD_S = 900
 
@@ -43,17 +57,23 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 def tracked_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """MLflow on, and no site or tracking settings leaking in from the calling shell."""
     monkeypatch.setenv("LITSHIFT_TRACKING", "1")
-    for name in ("MLFLOW_TRACKING_URI", "LITSHIFT_PIPELINE_RUN", "LITSHIFT_SLURM_ACCOUNT",
-                 "LITSHIFT_SLURM_GPU_PARTITION"):
+    for name in (
+        "MLFLOW_TRACKING_URI",
+        "LITSHIFT_PIPELINE_RUN",
+        "LITSHIFT_SLURM_ACCOUNT",
+        "LITSHIFT_SLURM_GPU_PARTITION",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
 def _tables(workdir: Path) -> dict[str, pl.DataFrame]:
     """Every Parquet output; the conformer cache is not an output (its chunk names are random)."""
     results = workdir / "results"
-    return {str(path.relative_to(results)): pl.read_parquet(path)
-            for path in sorted(results.rglob("*.parquet"))
-            if path.relative_to(results).parts[0] != "cache"}
+    return {
+        str(path.relative_to(results)): pl.read_parquet(path)
+        for path in sorted(results.rglob("*.parquet"))
+        if path.relative_to(results).parts[0] != "cache"
+    }
 
 
 def _stages(workdir: Path, experiment: str) -> tuple[set[str], set[str]]:
@@ -61,8 +81,10 @@ def _stages(workdir: Path, experiment: str) -> tuple[set[str], set[str]]:
     client = MlflowClient(tracking_uri=f"sqlite:///{workdir}/results/mlflow/mlflow.db")
     runs = client.search_runs([client.get_experiment_by_name(experiment).experiment_id])
     assert all(run.info.status == "FINISHED" for run in runs)
-    return ({run.data.tags["stage"] for run in runs},
-            {run.data.tags["pipeline_run"] for run in runs})
+    return (
+        {run.data.tags["stage"] for run in runs},
+        {run.data.tags["pipeline_run"] for run in runs},
+    )
 
 
 def test_pipeline_through_slurm_equals_local_run(
@@ -74,8 +96,15 @@ def test_pipeline_through_slurm_equals_local_run(
     reference = snakemake(local, "--cores", "2", TARGET)
     assert reference.returncode == 0, reference.stderr[-3000:]
 
-    run = snakemake(remote, "--profile", str(PROFILE), *TEST_CLUSTER_ARGS, TARGET,
-                    env={**cluster.env, "LITSHIFT_SLURM_PARTITION": "batch"}, timeout=HANG_GUARD_S)
+    run = snakemake(
+        remote,
+        "--profile",
+        str(PROFILE),
+        *TEST_CLUSTER_ARGS,
+        TARGET,
+        env={**cluster.env, "LITSHIFT_SLURM_PARTITION": "batch"},
+        timeout=HANG_GUARD_S,
+    )
     assert run.returncode == 0, run.stderr[-5000:]
     run_id = re.search(r"SLURM run ID: (\S+)", run.stderr).group(1)
 
@@ -86,8 +115,9 @@ def test_pipeline_through_slurm_equals_local_run(
     assert not LOCAL_RULES & rules
     assert {(job["state"], job["partition"]) for job in jobs} == {("COMPLETED", "batch")}
     # sacct (job-completion log): the same jobs, completed.
-    completed = {job["job_id"]: job["state"] for job in cluster.completed()
-                 if job["name"] == run_id}
+    completed = {
+        job["job_id"]: job["state"] for job in cluster.completed() if job["name"] == run_id
+    }
     assert completed == {job["job_id"]: "COMPLETED" for job in jobs}
     # SLURM's own job logs sit with the rule logs.
     for rule in CLUSTER_RULES:
@@ -113,6 +143,29 @@ def test_pipeline_through_slurm_equals_local_run(
     # MLflow names a stage after what it does: shards log as "conformers", runs as "train:<run>"
     stage_of_rule = {"conformers_shard": "conformers"}
     assert {stage_of_rule.get(rule, rule) for rule in CLUSTER_RULES} <= {
-        stage.split(":")[0] for stage in stages}
+        stage.split(":")[0] for stage in stages
+    }
     assert stages == _stages(local, "local")[0]
     assert len(pipeline_runs) == 1
+
+    # Two training processes in one sbatch job (`litshift launch` -> torchrun): the changed
+    # resources rerun `semi`, which trains afresh instead of resuming its finished checkpoint.
+    ddp = remote / "ddp.yaml"
+    ddp.write_text(yaml.safe_dump({"train": {"resources": {"processes_per_node": 2}}}))
+    semi = "results/models/semi/metrics.json"
+    rerun = snakemake(
+        remote,
+        "--profile",
+        str(PROFILE),
+        *TEST_CLUSTER_ARGS,
+        semi,
+        "--configfile",
+        str(ddp),
+        env=cluster.env,
+        timeout=HANG_GUARD_S,
+    )
+    assert rerun.returncode == 0, rerun.stderr[-5000:]
+    assert json.loads((remote / semi).read_text())["world_size"] == 2
+    log = (remote / "results" / "logs" / "train" / "semi.log").read_text()
+    assert "torch.distributed.run --nproc_per_node=2 --standalone" in log
+    assert "training from scratch" in log and "belongs to a finished run" in log

@@ -34,6 +34,8 @@ rule catalog:
         rules.gather_rejected.output,
         "results/eval/predictions.parquet",
         "results/eval/metrics.parquet",
+        "results/eval/uncertainty.parquet",
+        "results/verify/benchmark.parquet",
     output:
         "results/catalog.duckdb",
     log:

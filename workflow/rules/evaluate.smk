@@ -16,6 +16,7 @@ rule evaluate:
     output:
         predictions="results/eval/predictions.parquet",
         metrics="results/eval/metrics.parquet",
+        uncertainty="results/eval/uncertainty.parquet",
         summary="results/eval/summary.json",
     params:
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
@@ -26,6 +27,7 @@ rule evaluate:
         hose_radius=EVALUATE["hose_max_radius"],
         hose_min_count=EVALUATE["hose_min_count"],
         n_bootstrap=EVALUATE["n_bootstrap"],
+        calibration_molecules=EVALUATE["calibration_molecules"],
         seed=EVALUATE["seed"],
         fp_radius=EVALUATE["fingerprint_radius"],
         fp_bits=EVALUATE["fingerprint_bits"],
@@ -47,7 +49,9 @@ rule evaluate:
         " --literature-test {input.literature_test} --weak {input.weak}"
         " --conformers {params.conformer_dir} --models {input.models}"
         " --out-predictions {output.predictions} --out-metrics {output.metrics}"
-        " --out-summary {output.summary} --nuclei {params.nuclei} --match-policy {params.policy}"
+        " --out-uncertainty {output.uncertainty} --out-summary {output.summary}"
+        " --calibration-molecules {params.calibration_molecules}"
+        " --nuclei {params.nuclei} --match-policy {params.policy}"
         " --hose-max-radius {params.hose_radius} --hose-min-count {params.hose_min_count}"
         " --n-bootstrap {params.n_bootstrap} --seed {params.seed}"
         " --fingerprint-radius {params.fp_radius} --fingerprint-bits {params.fp_bits}"

@@ -7,6 +7,7 @@ import json
 rule report:
     input:
         rules.evaluate.output,
+        rules.verify_benchmark.output,
         TRAIN_METRICS,
         rules.gather_rejected.output,
         rules.catalog.output,

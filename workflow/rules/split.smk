@@ -25,7 +25,7 @@ rule split:
         f"{BENCH}/split.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=config["split"]["mem_mb"],
         runtime=20,
     conda:
         ENV
@@ -50,7 +50,7 @@ rule collect_molecules:
         f"{BENCH}/collect_molecules.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=config["split"]["mem_mb"],
         runtime=20,
     conda:
         ENV

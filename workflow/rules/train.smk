@@ -1,12 +1,19 @@
 # Training: one job per run of config["train"]["runs"], each into results/models/{run}/.
-# GPU jobs ask for train.resources.gpus GPUs (the SLURM executor turns `gpu` into --gpus and
-# `slurm_partition` into -p); with more than one GPU the job runs torchrun, one process per GPU.
+# A job runs on train.resources.nodes nodes with train.resources.gpus GPUs each (the SLURM
+# executor turns these resources into --nodes and --gpus/--gres, `slurm_partition` into -p);
+# `litshift launch` starts one process per GPU (torchrun; one torchrun per node via srun).
+# A killed or retried job continues from results/models/{run}/checkpoints/last.pt (not an
+# output, so Snakemake leaves it in place) when it is the same run (`--resume auto`).
 import json
 import re
 
 from litshift.train.config import run_config, run_names
+from litshift.train.launch import train_resources
 
 TRAIN = config["train"]
+TRAIN_NODES = TRAIN["resources"]["nodes"]
+#: processes per node: one per GPU (one on a CPU node) unless configured
+TRAIN_PROCS = TRAIN["resources"]["processes_per_node"] or max(TRAIN["resources"]["gpus"], 1)
 TRAIN_RUNS = run_names(TRAIN)
 #: metrics of every configured run (the report depends on these)
 TRAIN_METRICS = expand("results/models/{run}/metrics.json", run=TRAIN_RUNS)
@@ -23,16 +30,16 @@ rule train:
     output:
         model="results/models/{run}/model.pt",
         metrics="results/models/{run}/metrics.json",
+        calibration="results/models/{run}/calibration.json",
     params:
         cfg=lambda wildcards: json.dumps(run_config(TRAIN, wildcards.run)),
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
         out=lambda wildcards, output: os.path.dirname(output.model),
         budget=config["budget"],
-        launcher=(
-            f"torchrun --standalone --nproc_per_node {TRAIN['resources']['gpus']} -m litshift.cli"
-            if TRAIN["resources"]["gpus"] > 1
-            else "litshift"
-        ),
+        nodes=TRAIN_NODES,
+        procs=TRAIN_PROCS,
+        # the job's CPUs on a node, shared by its processes
+        proc_threads=lambda wildcards, threads: max(threads // TRAIN_PROCS, 1),
     log:
         f"{LOGS}/train/{{run}}.log",
     benchmark:
@@ -41,14 +48,17 @@ rule train:
     resources:
         mem_mb=TRAIN["resources"]["mem_mb"],
         runtime=TRAIN["resources"]["runtime"],
-        gpu=TRAIN["resources"]["gpus"],
         slurm_partition=TRAIN["resources"]["partition"],
+        **train_resources(TRAIN_NODES, TRAIN["resources"]["gpus"]),
     conda:
         ENV
     shell:
-        "{params.launcher} train --assigned {input.assigned} --splits {input.splits}"
+        "litshift launch --nodes {params.nodes} --procs-per-node {params.procs}"
+        " --cpus-per-node {threads} --"
+        " train --assigned {input.assigned} --splits {input.splits}"
         " --weak {input.weak} --conformers {params.conformer_dir} --out {params.out}"
-        " --config-json {params.cfg:q} --budget {params.budget} --threads {threads} > {log} 2>&1"
+        " --config-json {params.cfg:q} --budget {params.budget} --threads {params.proc_threads}"
+        " --resume auto > {log} 2>&1"
 
 
 rule train_all:

@@ -31,6 +31,8 @@ VIEWS: dict[str, str] = {
     "conformers": "conformers/shard-*.parquet",
     "eval_predictions": "eval/predictions.parquet",
     "eval_metrics": "eval/metrics.parquet",
+    "eval_uncertainty": "eval/uncertainty.parquet",
+    "verify_benchmark": "verify/benchmark.parquet",
 }
 
 

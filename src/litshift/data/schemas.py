@@ -156,6 +156,10 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("atom_index", pa.int32(), nullable=False),
             pa.field("element", pa.string(), nullable=False),
             pa.field("shift_ppm", pa.float64(), nullable=False),
+            # calibrated 1-sigma of the Gaussian predictive distribution and its 95 % interval
+            pa.field("shift_std_ppm", pa.float64(), nullable=False),
+            pa.field("shift_lo95_ppm", pa.float64(), nullable=False),
+            pa.field("shift_hi95_ppm", pa.float64(), nullable=False),
         ]
     ),
     # Stage evaluate (results/eval/predictions.parquet): every scored prediction of every model.
@@ -180,6 +184,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("match_branch", pa.string()),  # plan_match branch (literature_test)
             pa.field("observed", pa.float64(), nullable=False),
             pa.field("predicted", pa.float64(), nullable=False),
+            # calibrated predictive std (ppm; literature_test: mean over the pooled group)
+            pa.field("std", pa.float64(), nullable=False),
         ]
     ),
     # Stage evaluate (results/eval/metrics.parquet): errors (ppm) per model, split, level
@@ -202,6 +208,46 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("rmse_ci_lo", pa.float64(), nullable=False),
             pa.field("rmse_ci_hi", pa.float64(), nullable=False),
             pa.field("budget", pa.string(), nullable=False),
+        ]
+    ),
+    # Stage evaluate (results/eval/uncertainty.parquet): calibration of the predictive std on
+    # the atoms of the assigned test split, per model and nucleus (factors fitted on the
+    # assigned validation split): coverage of the central 50/80/95 % Gaussian intervals, mean
+    # Gaussian NLL (nats) and Spearman correlation of |error| with the std.
+    "eval_uncertainty": pa.schema(
+        [
+            pa.field("model", pa.string(), nullable=False),
+            pa.field("split", pa.string(), nullable=False),
+            pa.field("nucleus", pa.string(), nullable=False),
+            pa.field("n", pa.int64(), nullable=False),
+            pa.field("coverage_50", pa.float64(), nullable=False),
+            pa.field("coverage_80", pa.float64(), nullable=False),
+            pa.field("coverage_95", pa.float64(), nullable=False),
+            pa.field("nll", pa.float64(), nullable=False),
+            pa.field("spearman", pa.float64()),  # null when the std is constant
+            pa.field("mean_std", pa.float64(), nullable=False),
+            pa.field("budget", pa.string(), nullable=False),
+        ]
+    ),
+    # Stage verify_benchmark (results/verify/benchmark.parquet): one row per model, case (a
+    # test spectrum), nucleus set (1H, 13C, 1H+13C) and candidate (the true structure or a
+    # decoy of its formula), with the DP4-style probability and rank (1 = best, ties count
+    # against the candidate; null when the model could not score it).
+    "verify_benchmark": pa.schema(
+        [
+            pa.field("model", pa.string(), nullable=False),
+            pa.field("split", pa.string(), nullable=False),  # assigned_test | literature_test
+            pa.field("case_id", pa.string(), nullable=False),  # <key or record>/<solvent>
+            pa.field("true_smiles", pa.string(), nullable=False),
+            pa.field("solvent", pa.string(), nullable=False),
+            pa.field("nuclei", pa.string(), nullable=False),  # 1H | 13C | 1H+13C
+            pa.field("candidate", pa.string(), nullable=False),  # canonical SMILES
+            pa.field("kind", pa.string(), nullable=False),  # true | positional | formula
+            pa.field("n_candidates", pa.int32(), nullable=False),
+            pa.field("log_likelihood", pa.float64()),
+            pa.field("probability", pa.float64()),
+            pa.field("rank", pa.int32()),
+            pa.field("branch", pa.string()),  # plan_match branch or partial:<skip reason>
         ]
     ),
 }

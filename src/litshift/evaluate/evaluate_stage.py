@@ -7,13 +7,20 @@ trained checkpoints; fits the HOSE lookup on the assigned training split; writes
 - ``predictions.parquet`` (schema ``eval_predictions``): every scored prediction;
 - ``metrics.parquet`` (schema ``eval_metrics``): errors with bootstrap intervals per model,
   split, level, nucleus and breakdown group (:mod:`litshift.evaluate.scoring`);
+- ``uncertainty.parquet`` (schema ``eval_uncertainty``): coverage of the calibrated
+  intervals, NLL and Spearman(|error|, std) per model and nucleus;
 - ``summary.json``: test-set counts with every skip reason, the peers' status (CSP5 installed
-  or not) and the settings, for the report.
+  or not), every predictor's calibration factors and the settings, for the report.
+
+Calibration: trained runs bring their own (``calibration.json`` next to ``model.pt``, fitted by
+``litshift train`` on the validation split); HOSE, CSP5 and a run without the file are fitted
+here on (a seeded subsample of) the assigned validation split, with the same code.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import time
@@ -22,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import polars as pl
 import torch
 from rdkit import Chem
@@ -37,20 +45,28 @@ from litshift.evaluate.predictors import (
     ModelPredictor,
     Predictor,
     csp5_version,
+    fit_calibration_on,
+    load_model_predictor,
 )
-from litshift.evaluate.scoring import MoleculeContext, metrics_table, prediction_rows
+from litshift.evaluate.scoring import (
+    MoleculeContext,
+    metrics_table,
+    prediction_rows,
+    uncertainty_table,
+)
 from litshift.evaluate.testsets import (
+    AssignedItem,
     TestSets,
+    assigned_items,
     hose_training_examples,
     load_test_sets,
     split_rows,
 )
 from litshift.tracking import stage_run
-from litshift.train.checkpoint import load_model
 from litshift.train.matching import POLICIES
 from litshift.train.trainer import resolve_device
 
-__all__ = ["configure_parser", "molecule_context", "predict_tests", "run"]
+__all__ = ["calibrate", "configure_parser", "molecule_context", "predict_tests", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -104,8 +120,8 @@ def predict_tests(
         model_rows, missing = prediction_rows(
             predictor.name,
             tests,
-            predictor.predict(assigned, [i.solvent for i in tests.assigned]),
-            predictor.predict(literature, [i.solvent for i in tests.literature]),
+            predictor.predict_distribution(assigned, [i.solvent for i in tests.assigned]),
+            predictor.predict_distribution(literature, [i.solvent for i in tests.literature]),
             context,
         )
         rows += model_rows
@@ -118,6 +134,28 @@ def predict_tests(
             time.perf_counter() - started,
         )
     return rows, counts
+
+
+def calibrate(
+    predictors: Sequence[Predictor], valid: Sequence[AssignedItem], nuclei: Sequence[str]
+) -> dict[str, Any]:
+    """Fit the std factors of every predictor that has none on the validation items; return
+    each predictor's factors (``to_json``; a model: one per ensemble member) for the summary."""
+    structures = [i.structure for i in valid]
+    solvents = [i.solvent for i in valid]
+    examples = [i.example for i in valid]
+    factors: dict[str, Any] = {}
+    for predictor in predictors:
+        if isinstance(predictor, ModelPredictor):
+            if None in predictor.calibrations and len(predictor.models) == 1:
+                raw = predictor.raw_distribution(structures, solvents)
+                predictor.calibrations = (fit_calibration_on(raw, examples, nuclei),)
+            factors[predictor.name] = [c.to_json() if c else None for c in predictor.calibrations]
+        else:
+            raw = predictor.raw_distribution(structures, solvents)
+            predictor.calibration = fit_calibration_on(raw, examples, nuclei)
+            factors[predictor.name] = [predictor.calibration.to_json()]
+    return factors
 
 
 def _headline(metrics: pl.DataFrame) -> dict[str, float]:
@@ -142,6 +180,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out-predictions", required=True, help="predictions.parquet")
     parser.add_argument("--out-metrics", required=True, help="metrics.parquet")
+    parser.add_argument("--out-uncertainty", required=True, help="uncertainty.parquet")
     parser.add_argument("--out-summary", required=True, help="summary.json")
     parser.add_argument("--nuclei", default="1H,13C", help="comma-separated evaluated nuclei")
     parser.add_argument(
@@ -152,6 +191,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--hose-max-radius", type=int, default=4)
     parser.add_argument("--hose-min-count", type=int, default=1)
+    parser.add_argument(
+        "--calibration-molecules",
+        type=int,
+        default=300,
+        help="validation molecules (seeded subsample) the std of HOSE/CSP5 is calibrated on "
+        "(0 = all)",
+    )
     parser.add_argument("--n-bootstrap", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--fingerprint-radius", type=int, default=2)
@@ -201,17 +247,29 @@ def run(args: argparse.Namespace) -> int:
     params["models"] = [Path(p).parent.name for p in args.models]
     with stage_run(STAGE, params) as tracker:
         device = resolve_device(args.device)
-        models = {Path(path).parent.name: load_model(path, device)[0] for path in args.models}
-        max_atoms = min((m.config.max_atoms for m in models.values()), default=512)
+        models = [
+            dataclasses.replace(
+                load_model_predictor([Path(path)], device),
+                nuclei=nuclei,
+                batch_size=args.batch_size,
+            )
+            for path in args.models
+        ]
+        max_atoms = min((m.max_atoms for m in models), default=512)
         assigned = read_table(args.assigned, "assigned")
         splits = read_table(args.splits, "splits")
         literature = read_table(args.literature_test, "weak")
-        test_smiles = set(split_rows(assigned, splits, "test")["smiles"].to_pylist())
-        test_smiles |= set(literature["smiles"].to_pylist())
-        conformers = load_conformers(args.conformers, {molecule_key(s) for s in test_smiles})
+        smiles = set(split_rows(assigned, splits, "test")["smiles"].to_pylist())
+        smiles |= set(split_rows(assigned, splits, "valid")["smiles"].to_pylist())
+        smiles |= set(literature["smiles"].to_pylist())
+        conformers = load_conformers(args.conformers, {molecule_key(s) for s in smiles})
         tests, counts = load_test_sets(
             assigned, splits, literature, conformers, nuclei, max_atoms, args.match_policy
         )
+        valid = assigned_items(assigned, splits, conformers, nuclei, max_atoms, counts, "valid")
+        if 0 < args.calibration_molecules < len(valid):
+            picks = np.random.default_rng(args.seed).permutation(len(valid))
+            valid = [valid[i] for i in sorted(picks[: args.calibration_molecules])]
         logger.info(
             "%d assigned test items, %d literature test peak lists",
             len(tests.assigned),
@@ -226,15 +284,13 @@ def run(args: argparse.Namespace) -> int:
             tests, training_smiles, args.fingerprint_radius, args.fingerprint_bits, counts
         )
 
-        predictors: list[Predictor] = [HosePredictor(hose, nuclei)]
-        predictors += [
-            ModelPredictor(name, model, nuclei, device, args.batch_size)
-            for name, model in models.items()
-        ]
+        predictors: list[Predictor] = [HosePredictor(hose, nuclei), *models]
         peer = _csp5_status(args.skip_csp5)
         csp5 = Csp5Predictor(nuclei, str(device), args.batch_size) if peer["version"] else None
         if csp5 is not None:
             predictors.append(csp5)
+        calibration = calibrate(predictors, valid, nuclei)
+        counts["calibration.molecules"] = len({i.structure.key for i in valid})
         rows, unscored = predict_tests(predictors, tests, context)
         counts.update(unscored)
         if csp5 is not None:
@@ -246,6 +302,8 @@ def run(args: argparse.Namespace) -> int:
             pl.from_arrow(predictions), edges, args.n_bootstrap, args.seed, args.budget
         )
         write_table(metrics.to_arrow(), args.out_metrics, "eval_metrics")
+        uncertainty = uncertainty_table(pl.from_arrow(predictions), args.budget)
+        write_table(uncertainty.to_arrow(), args.out_uncertainty, "eval_uncertainty")
         summary: dict[str, Any] = {
             "budget": args.budget,
             "models": [p.name for p in predictors],
@@ -258,6 +316,7 @@ def run(args: argparse.Namespace) -> int:
                 "reference": "assigned training split + weak training set",
             },
             "csp5": peer,
+            "calibration": calibration,
             "counts": dict(sorted(counts.items())),
             "wall_seconds": time.perf_counter() - started,
         }

@@ -5,10 +5,18 @@ to one ``N x K`` array per structure: ppm for each atom and evaluated nucleus, N
 makes no prediction (atoms of another element, a nucleus it does not know, a molecule a peer
 failed on). Every predictor sees the same geometry, so differences come from the method.
 
-- :class:`ModelPredictor`: a trained litshift checkpoint.
+- :class:`ModelPredictor`: a trained litshift checkpoint, or a deep ensemble of them.
 - :class:`HosePredictor`: the HOSE-code lookup baseline (:mod:`litshift.evaluate.hose`).
 - :class:`Csp5Predictor`: the CSP5 package (PyPI ``csp5``, extra ``peer``), an external peer
   used only when installed (:func:`csp5_version`).
+
+Uncertainty (:mod:`litshift.evaluate.uncertainty`): ``predict_distribution`` returns a Gaussian
+per atom. Its raw std is the model's uncertainty head (1 for a model without one), 1 for CSP5,
+and 1 per matched sphere radius for HOSE; :func:`fit_calibration_on` scales it per nucleus (and
+per radius for HOSE) on the assigned validation split. A trained run stores its factors in
+``calibration.json`` next to ``model.pt`` (:data:`CALIBRATION_FILE`, written by ``litshift
+train``); an ensemble applies each member's own factors, then moment-matches the mixture (mean
+of the member variances plus the variance of the means), so its spread adds to their error.
 """
 
 from __future__ import annotations
@@ -19,7 +27,8 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from pathlib import Path
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import torch
@@ -27,24 +36,49 @@ from rdkit import Chem
 
 from litshift.chem.molecules import mol_from_smiles
 from litshift.chem.nuclei import element_of
-from litshift.data.datasets import Structure
+from litshift.data.datasets import LabeledExample, Structure
 from litshift.evaluate.hose import HoseModel
+from litshift.evaluate.uncertainty import (
+    ALL,
+    Calibration,
+    ShiftDistribution,
+    combine_members,
+    fit_calibration,
+)
 from litshift.model.transformer import ShiftTransformer
-from litshift.train.trainer import predict_ppm
+from litshift.train.checkpoint import load_model
+from litshift.train.trainer import predict_ppm, predict_ppm_std
 
 __all__ = [
+    "CALIBRATION_FILE",
     "CSP5_NUCLEI",
     "Csp5Predictor",
     "HosePredictor",
     "ModelPredictor",
     "Predictor",
+    "RawDistribution",
+    "calibrate_model",
     "csp5_version",
+    "fit_calibration_on",
+    "load_model_predictor",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: nuclei the bundled CSP5 models predict (19F is not evaluated here)
 CSP5_NUCLEI = ("1H", "13C")
+#: per-run calibration factors, next to the run's model.pt
+CALIBRATION_FILE = "calibration.json"
+
+
+class RawDistribution(NamedTuple):
+    """A predictor's uncalibrated Gaussian for one structure (all ``N x K``)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+    """Raw std (ppm, or 1 where the method has no uncertainty of its own)."""
+    group: np.ndarray | None
+    """Calibration group per atom (HOSE: the matched radius as a string); None = nucleus-wide."""
 
 
 class Predictor(Protocol):
@@ -60,6 +94,49 @@ class Predictor(Protocol):
         """
         ...
 
+    def predict_distribution(
+        self, structures: Sequence[Structure], solvents: Sequence[str]
+    ) -> list[ShiftDistribution]:
+        """Calibrated Gaussian per atom (NaN where ``predict`` gives NaN)."""
+        ...
+
+
+def _calibrated(
+    raw: Sequence[RawDistribution], nuclei: Sequence[str], calibration: Calibration | None
+) -> list[ShiftDistribution]:
+    """Apply the factors of ``calibration`` (None: raw std) per nucleus and group."""
+    out = []
+    for item in raw:
+        std = np.full_like(item.std, np.nan)
+        for k, nucleus in enumerate(nuclei):
+            finite = np.isfinite(item.mean[:, k])
+            values = item.std[finite, k]
+            if calibration is not None:
+                groups = item.group[finite, k] if item.group is not None else None
+                values = calibration.apply(nucleus, values, groups)
+            std[finite, k] = values
+        out.append(ShiftDistribution(item.mean, std))
+    return out
+
+
+def fit_calibration_on(
+    raw: Sequence[RawDistribution], examples: Sequence[LabeledExample], nuclei: Sequence[str]
+) -> Calibration:
+    """Fit the factors on labeled (validation) examples whose ``N x K`` labels follow
+    ``nuclei``; atoms a predictor leaves NaN are not used."""
+    residuals, stds, groups = [], [], []
+    for k in range(len(nuclei)):
+        r, s, g = [], [], []
+        for item, example in zip(raw, examples, strict=True):
+            use = example.mask[:, k] & np.isfinite(item.mean[:, k])
+            r.append(item.mean[use, k] - example.targets[use, k])
+            s.append(item.std[use, k])
+            g.append(item.group[use, k] if item.group is not None else np.full(use.sum(), ALL))
+        residuals.append(np.concatenate(r) if r else np.empty(0))
+        stds.append(np.concatenate(s) if s else np.empty(0))
+        groups.append(np.concatenate(g) if g else np.empty(0))
+    return fit_calibration(nuclei, residuals, stds, groups)
+
 
 def _atomic_number(nucleus: str) -> int:
     return Chem.GetPeriodicTable().GetAtomicNumber(element_of(nucleus))
@@ -71,33 +148,121 @@ def _empty(structure: Structure, n_nuclei: int) -> np.ndarray:
 
 @dataclass(slots=True)
 class ModelPredictor:
-    """A trained :class:`ShiftTransformer` (as ``litshift predict`` would run it)."""
+    """Trained :class:`ShiftTransformer` s (as ``litshift predict`` runs them): one model, or a
+    deep ensemble whose mean is the members' mean."""
 
     name: str
-    model: ShiftTransformer
+    models: tuple[ShiftTransformer, ...]
     nuclei: tuple[str, ...]
     device: torch.device
     batch_size: int = 64
+    calibrations: tuple[Calibration | None, ...] = ()
+    """One per member (empty, or None for a member: its std stays raw)."""
 
-    def predict(self, structures: Sequence[Structure], solvents: Sequence[str]) -> list[np.ndarray]:
+    @property
+    def max_atoms(self) -> int:
+        return min(m.config.max_atoms for m in self.models)
+
+    def _member(
+        self, model: ShiftTransformer, structures: Sequence[Structure], with_std: bool
+    ) -> list[RawDistribution]:
+        """One member's mean and raw std on the evaluated nuclei, NaN off the element."""
         # batches of similar size waste little on padding (attention is N x N)
         order = sorted(range(len(structures)), key=lambda i: len(structures[i].atomic_numbers))
-        ranked = predict_ppm(
-            self.model, [structures[i] for i in order], self.batch_size, self.device
-        )
-        raw: list[np.ndarray] = [np.empty(0)] * len(structures)
-        for i, ppm in zip(order, ranked, strict=True):
-            raw[i] = ppm
-        model_nuclei = self.model.config.nuclei
+        chosen = [structures[i] for i in order]
+        if with_std and model.has_scale_head:
+            ranked = predict_ppm_std(model, chosen, self.batch_size, self.device)
+        else:
+            ranked = [
+                (m, np.ones_like(m))
+                for m in predict_ppm(model, chosen, self.batch_size, self.device)
+            ]
+        by_index = dict(zip(order, ranked, strict=True))
+        model_nuclei = model.config.nuclei
         out = []
-        for structure, ppm in zip(structures, raw, strict=True):
-            values = _empty(structure, len(self.nuclei))
+        for i, structure in enumerate(structures):
+            ppm, std = by_index[i]
+            values, stds = _empty(structure, len(self.nuclei)), _empty(structure, len(self.nuclei))
             for k, nucleus in enumerate(self.nuclei):
                 if nucleus in model_nuclei:
                     atoms = structure.atomic_numbers == _atomic_number(nucleus)
                     values[atoms, k] = ppm[atoms, model_nuclei.index(nucleus)]
-            out.append(values)
+                    stds[atoms, k] = std[atoms, model_nuclei.index(nucleus)]
+            out.append(RawDistribution(values, stds, None))
         return out
+
+    def predict(self, structures: Sequence[Structure], solvents: Sequence[str]) -> list[np.ndarray]:
+        members = [self._member(m, structures, with_std=False) for m in self.models]
+        return [np.mean([m[i].mean for m in members], axis=0) for i in range(len(structures))]
+
+    def raw_distribution(
+        self, structures: Sequence[Structure], solvents: Sequence[str]
+    ) -> list[RawDistribution]:
+        """Mean and uncalibrated head std of a single model (what its calibration is fitted on)."""
+        if len(self.models) != 1:
+            raise ValueError("an ensemble is calibrated through its members")
+        return self._member(self.models[0], structures, with_std=True)
+
+    def predict_distribution(
+        self, structures: Sequence[Structure], solvents: Sequence[str]
+    ) -> list[ShiftDistribution]:
+        calibrations = self.calibrations or (None,) * len(self.models)
+        members = [
+            _calibrated(self._member(model, structures, with_std=True), self.nuclei, calibration)
+            for model, calibration in zip(self.models, calibrations, strict=True)
+        ]
+        if len(members) == 1:
+            return members[0]
+        return [
+            combine_members([m[i].mean for m in members], [m[i].std for m in members])
+            for i in range(len(structures))
+        ]
+
+
+def calibrate_model(
+    model: ShiftTransformer,
+    examples: Sequence[LabeledExample],
+    device: torch.device,
+    batch_size: int = 64,
+) -> Calibration:
+    """Per-nucleus factors of one trained model, fitted on its labeled validation examples
+    (labels in the model's nucleus order); what ``litshift train`` saves as
+    :data:`CALIBRATION_FILE`."""
+    predictor = ModelPredictor("model", (model,), model.config.nuclei, device, batch_size)
+    raw = predictor.raw_distribution(examples, [])
+    return fit_calibration_on(raw, examples, model.config.nuclei)
+
+
+def load_model_predictor(
+    model_paths: Sequence[Path], device: torch.device, name: str | None = None
+) -> ModelPredictor:
+    """One checkpoint = one model, several = a deep ensemble (all must predict the same nuclei).
+
+    Each member's ``calibration.json`` next to its checkpoint is applied when present; a
+    member without one stays uncalibrated (a warning says so). ``name`` defaults to the run
+    directory of the first checkpoint (``results/models/<run>/model.pt`` -> ``<run>``).
+    """
+    if not model_paths:
+        raise ValueError("no model checkpoint given")
+    models, calibrations = [], []
+    for path in map(Path, model_paths):
+        models.append(load_model(path, device)[0])
+        calibration_path = path.parent / CALIBRATION_FILE
+        if calibration_path.exists():
+            calibrations.append(Calibration.load(calibration_path))
+        else:
+            logger.warning("%s not found: the std of %s is uncalibrated", calibration_path, path)
+            calibrations.append(None)
+    nuclei = {m.config.nuclei for m in models}
+    if len(nuclei) != 1:
+        raise ValueError(f"ensemble members predict different nuclei: {sorted(nuclei)}")
+    return ModelPredictor(
+        name or Path(model_paths[0]).parent.name,
+        tuple(models),
+        models[0].config.nuclei,
+        device,
+        calibrations=tuple(calibrations),
+    )
 
 
 @dataclass(slots=True)
@@ -107,19 +272,36 @@ class HosePredictor:
     hose: HoseModel
     nuclei: tuple[str, ...]
     name: str = "HOSE"
+    calibration: Calibration | None = None
+    """Residual scale per nucleus and matched radius (:func:`fit_calibration_on`)."""
 
-    def predict(self, structures: Sequence[Structure], solvents: Sequence[str]) -> list[np.ndarray]:
+    def raw_distribution(
+        self, structures: Sequence[Structure], solvents: Sequence[str]
+    ) -> list[RawDistribution]:
+        """Shifts with raw std 1 and the matched sphere radius as calibration group."""
         out = []
         for structure in structures:
             mol_h = Chem.AddHs(mol_from_smiles(structure.smiles))
             values = _empty(structure, len(self.nuclei))
+            radius = np.full(values.shape, ALL, dtype=object)
             for k, nucleus in enumerate(self.nuclei):
                 if nucleus not in self.hose.element_means:
                     continue
                 for atom in np.flatnonzero(structure.atomic_numbers == _atomic_number(nucleus)):
-                    values[atom, k] = self.hose.predict_atom(mol_h, nucleus, int(atom))[0]
-            out.append(values)
+                    values[atom, k], r = self.hose.predict_atom(mol_h, nucleus, int(atom))
+                    radius[atom, k] = f"radius {r}"
+            out.append(RawDistribution(values, np.where(np.isnan(values), np.nan, 1.0), radius))
         return out
+
+    def predict(self, structures: Sequence[Structure], solvents: Sequence[str]) -> list[np.ndarray]:
+        return [item.mean for item in self.raw_distribution(structures, solvents)]
+
+    def predict_distribution(
+        self, structures: Sequence[Structure], solvents: Sequence[str]
+    ) -> list[ShiftDistribution]:
+        return _calibrated(
+            self.raw_distribution(structures, solvents), self.nuclei, self.calibration
+        )
 
 
 def csp5_version() -> str | None:
@@ -163,6 +345,24 @@ class Csp5Predictor:
     name: str = "CSP5"
     failures: Counter[str] = field(default_factory=Counter)
     """CSP5's failure reasons (``no_proton``, ``prediction_out_of_range``, ...) -> count."""
+    calibration: Calibration | None = None
+    """Per-nucleus constant std: CSP5 returns none (:func:`fit_calibration_on`)."""
+
+    def raw_distribution(
+        self, structures: Sequence[Structure], solvents: Sequence[str]
+    ) -> list[RawDistribution]:
+        """Shifts with raw std 1 (one nucleus-wide factor after calibration)."""
+        return [
+            RawDistribution(values, np.where(np.isnan(values), np.nan, 1.0), None)
+            for values in self.predict(structures, solvents)
+        ]
+
+    def predict_distribution(
+        self, structures: Sequence[Structure], solvents: Sequence[str]
+    ) -> list[ShiftDistribution]:
+        return _calibrated(
+            self.raw_distribution(structures, solvents), self.nuclei, self.calibration
+        )
 
     def predict(self, structures: Sequence[Structure], solvents: Sequence[str]) -> list[np.ndarray]:
         from csp5 import predict_mols

@@ -17,6 +17,9 @@ Breakdowns: ``all``, ``solvent_class``, ``solvent`` (fine), ``environment`` (ato
 sorting mixes environments) and ``similarity`` (bins of the max Tanimoto similarity to the
 training set). Intervals: cluster bootstrap over molecules (:func:`error_summary`; all rows of
 a molecule, in every solvent, are resampled together).
+
+Uncertainty (:func:`uncertainty_table`): per model and nucleus of the assigned test atoms,
+coverage of the calibrated 50/80/95 % intervals, Gaussian NLL and Spearman(|error|, std).
 """
 
 from __future__ import annotations
@@ -31,6 +34,13 @@ import polars as pl
 from litshift.data.io import rows_to_table
 from litshift.evaluate.metrics import bin_labels, error_summary, pooled_sorted_pairs
 from litshift.evaluate.testsets import AssignedItem, LiteratureItem, TestSets
+from litshift.evaluate.uncertainty import (
+    LEVELS,
+    ShiftDistribution,
+    coverage,
+    gaussian_nll,
+    spearman,
+)
 
 __all__ = [
     "ASSIGNED_TEST",
@@ -39,6 +49,7 @@ __all__ = [
     "MoleculeContext",
     "metrics_table",
     "prediction_rows",
+    "uncertainty_table",
 ]
 
 ASSIGNED_TEST = "assigned_test"
@@ -84,8 +95,8 @@ def _row(item: AssignedItem | LiteratureItem, context: MoleculeContext, nucleus:
 def prediction_rows(
     model: str,
     tests: TestSets,
-    assigned: Sequence[np.ndarray],
-    literature: Sequence[np.ndarray],
+    assigned: Sequence[ShiftDistribution],
+    literature: Sequence[ShiftDistribution],
     context: MoleculeContext,
 ) -> tuple[list[dict], Counter[str]]:
     """Rows of schema ``eval_predictions`` for one model.
@@ -93,7 +104,9 @@ def prediction_rows(
     Parameters
     ----------
     assigned, literature
-        The model's ``N x K`` predictions for ``tests.assigned`` and ``tests.literature``.
+        The model's ``N x K`` predictive distributions for ``tests.assigned`` and
+        ``tests.literature``; a literature group's std is the mean of its atoms' (the group's
+        atoms are equivalent or unresolved, as in the uncertainty head's training).
 
     Returns
     -------
@@ -103,7 +116,7 @@ def prediction_rows(
     """
     rows: list[dict] = []
     missing: Counter[str] = Counter()
-    for item, predicted in zip(tests.assigned, assigned, strict=True):
+    for item, (predicted, std) in zip(tests.assigned, assigned, strict=True):
         example = item.example
         environments = context.environments[example.smiles]
         for k, nucleus in enumerate(tests.nuclei):
@@ -125,10 +138,12 @@ def prediction_rows(
                         "environment": environments[atom],
                         "observed": float(example.targets[atom, k]),
                         "predicted": float(predicted[atom, k]),
+                        "std": float(std[atom, k]),
                     }
                 )
-    for item, predicted in zip(tests.literature, literature, strict=True):
+    for item, (predicted, std) in zip(tests.literature, literature, strict=True):
         values = predicted[:, tests.nuclei.index(item.nucleus)]
+        stds = std[:, tests.nuclei.index(item.nucleus)]
         atoms = [a for group in item.plan.groups for a in group]
         if np.isnan(values[atoms]).any():
             missing["literature_lists"] += 1
@@ -150,6 +165,7 @@ def prediction_rows(
                     "environment": environments[group[0]],
                     "observed": float(o),
                     "predicted": float(p),
+                    "std": float(np.mean(stds[group])),
                 }
             )
     return rows, missing
@@ -227,3 +243,35 @@ def metrics_table(
             )
     table = pl.from_arrow(rows_to_table(out, "eval_metrics"))
     return table.sort(["model", "split", "level", "nucleus", "breakdown", "group"])
+
+
+def uncertainty_table(predictions: pl.DataFrame, budget: str = "manual") -> pl.DataFrame:
+    """Rows of schema ``eval_uncertainty`` from rows of schema ``eval_predictions``.
+
+    Atom level of the assigned test split only: a literature row pairs a peak with whichever
+    pooled prediction sorting gives it, which already hides part of the error.
+    """
+    atoms = predictions.filter(pl.col("split") == ASSIGNED_TEST)
+    out = []
+    for (model, nucleus), frame in atoms.group_by(["model", "nucleus"], maintain_order=True):
+        residuals = (frame["predicted"] - frame["observed"]).to_numpy()
+        std = frame["std"].to_numpy()
+        rank = spearman(residuals, std)
+        out.append(
+            {
+                "model": model,
+                "split": ASSIGNED_TEST,
+                "nucleus": nucleus,
+                "n": frame.height,
+                **{
+                    f"coverage_{round(100 * level)}": coverage(residuals, std, level)
+                    for level in LEVELS
+                },
+                "nll": gaussian_nll(residuals, std),
+                "spearman": None if np.isnan(rank) else rank,
+                "mean_std": float(np.mean(std)),
+                "budget": budget,
+            }
+        )
+    table = pl.from_arrow(rows_to_table(out, "eval_uncertainty"))
+    return table.sort(["model", "nucleus"])

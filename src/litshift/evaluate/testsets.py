@@ -30,6 +30,7 @@ __all__ = [
     "AssignedItem",
     "LiteratureItem",
     "TestSets",
+    "assigned_items",
     "hose_training_examples",
     "load_test_sets",
     "split_rows",
@@ -88,21 +89,26 @@ def split_rows(assigned: pa.Table, splits: pa.Table, split: str) -> pa.Table:
     return assigned.filter(pc.is_in(connectivity, value_set=keys))
 
 
-def _assigned_items(
+def assigned_items(
     assigned: pa.Table,
     splits: pa.Table,
     conformers: Conformers,
     nuclei: Sequence[str],
     max_atoms: int,
     counts: Counter[str],
+    split: str = "test",
 ) -> list[AssignedItem]:
-    test = split_rows(assigned, splits, "test")
+    """One item per (molecule of ``split``, fine solvent); counts go to ``assigned_<split>.*``
+    (the validation items are what the uncertainty is calibrated on)."""
+    rows_of_split = split_rows(assigned, splits, split)
     items = []
-    for solvent in sorted(set(test["solvent"].to_pylist())):
-        rows = test.filter(pc.equal(test["solvent"], solvent))
+    for solvent in sorted(set(rows_of_split["solvent"].to_pylist())):
+        rows = rows_of_split.filter(pc.equal(rows_of_split["solvent"], solvent))
         examples, built = build_labeled(rows, splits, conformers, nuclei, max_atoms)
-        counts.update({f"assigned_test.{k.removeprefix('labeled.')}": v for k, v in built.items()})
-        items += [AssignedItem(example, solvent) for example in examples["test"]]
+        counts.update(
+            {f"assigned_{split}.{k.removeprefix('labeled.')}": v for k, v in built.items()}
+        )
+        items += [AssignedItem(example, solvent) for example in examples[split]]
     return items
 
 
@@ -187,7 +193,7 @@ def load_test_sets(
     counts: Counter[str] = Counter()
     tests = TestSets(
         nuclei=tuple(nuclei),
-        assigned=_assigned_items(assigned, splits, conformers, nuclei, max_atoms, counts),
+        assigned=assigned_items(assigned, splits, conformers, nuclei, max_atoms, counts),
         literature=_literature_items(literature, conformers, nuclei, max_atoms, policy, counts),
     )
     return tests, counts

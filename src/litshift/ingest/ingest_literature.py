@@ -118,8 +118,9 @@ def _chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRe
         yield chunk
 
 
-def _csv_records(path: str, text_column: str, smiles_column: str | None,
-                 id_column: str | None) -> Iterator[InputRecord]:
+def _csv_records(
+    path: str, text_column: str, smiles_column: str | None, id_column: str | None
+) -> Iterator[InputRecord]:
     header = pacsv.open_csv(path).schema.names
     if id_column is None:
         id_column = PMCID_COLUMN if PMCID_COLUMN in header else ""
@@ -169,9 +170,14 @@ def _parquet_records(path: str, chunk_size: int) -> Iterator[InputRecord]:
             index += 1
 
 
-def read_records(path: str, fmt: str, text_column: str = "Paragraph",
-                 smiles_column: str | None = "SMILES", id_column: str | None = None,
-                 chunk_size: int = 5000) -> Iterator[list[InputRecord]]:
+def read_records(
+    path: str,
+    fmt: str,
+    text_column: str = "Paragraph",
+    smiles_column: str | None = "SMILES",
+    id_column: str | None = None,
+    chunk_size: int = 5000,
+) -> Iterator[list[InputRecord]]:
     """Chunks of input records, streamed from ``path``.
 
     ``id_column`` None picks the PMCID column of NMRExtractor/NMRBank files when present.
@@ -207,9 +213,14 @@ def _selected(spectra: list[Spectrum], nuclei: frozenset[str]) -> list[tuple[int
     return chosen
 
 
-def _verdict(spectrum: Spectrum, own: bool, mol: filters.MoleculeInfo | None,
-             mol_error: MoleculeError | None, solvent: str,
-             config: filters.FilterConfig) -> filters.Verdict:
+def _verdict(
+    spectrum: Spectrum,
+    own: bool,
+    mol: filters.MoleculeInfo | None,
+    mol_error: MoleculeError | None,
+    solvent: str,
+    config: filters.FilterConfig,
+) -> filters.Verdict:
     """Problems of the text first (another compound, no list), then of the structure, then the
     consistency checks."""
     if not own:
@@ -239,9 +250,17 @@ def _record_rows(record: InputRecord, options: IngestOptions) -> list[tuple[dict
     blocks = _selected(spectra, options.nuclei)
     if not blocks:
         solvent, solvent_class = classify(None)
-        row = {**base, "nucleus": None, "solvent": solvent, "solvent_class": solvent_class,
-               "shifts": [], "shift_lo": [], "shift_hi": [], "status": filters.NO_BLOCK,
-               "detail": None}
+        row = {
+            **base,
+            "nucleus": None,
+            "solvent": solvent,
+            "solvent_class": solvent_class,
+            "shifts": [],
+            "shift_lo": [],
+            "shift_hi": [],
+            "status": filters.NO_BLOCK,
+            "detail": None,
+        }
         return [(row, text[:300])]
     mol: filters.MoleculeInfo | None = None
     mol_error: MoleculeError | None = None
@@ -259,34 +278,36 @@ def _record_rows(record: InputRecord, options: IngestOptions) -> list[tuple[dict
         peaks = spectrum.peaks
         verdict = _verdict(spectrum, own, mol, mol_error, solvent, options.config)
         keep_structure = own and mol is not None
-        rows.append((
-            {
-                **base,
-                "block_index": block_index,
-                "compound_index": spectrum.compound_index,
-                "compound_label": spectrum.compound_label,
-                "nucleus": spectrum.nucleus,
-                "smiles": mol.smiles if keep_structure else None,
-                "inchikey": mol.inchikey if keep_structure else None,
-                "solvent_raw": spectrum.solvent_raw,
-                "solvent": solvent,
-                "solvent_class": solvent_class,
-                "frequency_mhz": spectrum.frequency_mhz,
-                "temperature_k": spectrum.temperature_k,
-                "reference": spectrum.reference,
-                "shifts": [p.shift for p in peaks],
-                "shift_lo": [p.lo for p in peaks],
-                "shift_hi": [p.hi for p in peaks],
-                "multiplicity": [p.multiplicity for p in peaks],
-                "j_hz": [list(p.j_hz) for p in peaks],
-                "n_h": [p.count for p in peaks],
-                "assignment": [p.assignment for p in peaks],
-                "flags": list(verdict.flags),
-                "status": verdict.status,
-                "detail": verdict.detail,
-            },
-            text[spectrum.start : spectrum.end] if text else repr(spectrum.shifts),
-        ))
+        rows.append(
+            (
+                {
+                    **base,
+                    "block_index": block_index,
+                    "compound_index": spectrum.compound_index,
+                    "compound_label": spectrum.compound_label,
+                    "nucleus": spectrum.nucleus,
+                    "smiles": mol.smiles if keep_structure else None,
+                    "inchikey": mol.inchikey if keep_structure else None,
+                    "solvent_raw": spectrum.solvent_raw,
+                    "solvent": solvent,
+                    "solvent_class": solvent_class,
+                    "frequency_mhz": spectrum.frequency_mhz,
+                    "temperature_k": spectrum.temperature_k,
+                    "reference": spectrum.reference,
+                    "shifts": [p.shift for p in peaks],
+                    "shift_lo": [p.lo for p in peaks],
+                    "shift_hi": [p.hi for p in peaks],
+                    "multiplicity": [p.multiplicity for p in peaks],
+                    "j_hz": [list(p.j_hz) for p in peaks],
+                    "n_h": [p.count for p in peaks],
+                    "assignment": [p.assignment for p in peaks],
+                    "flags": list(verdict.flags),
+                    "status": verdict.status,
+                    "detail": verdict.detail,
+                },
+                text[spectrum.start : spectrum.end] if text else repr(spectrum.shifts),
+            )
+        )
     return rows
 
 
@@ -311,21 +332,25 @@ def merge_duplicates(table: pa.Table, index: filters.DuplicateIndex) -> pa.Table
     detail = table.column("detail").to_pylist()
     keys = table.take(ok).select(["smiles", "nucleus", "solvent", "shifts", "record_id"])
     for i, row in zip(ok, keys.to_pylist(), strict=True):
-        first = index.first_copy(row["smiles"], row["nucleus"], row["solvent"], row["shifts"],
-                                 row["record_id"])
+        first = index.first_copy(
+            row["smiles"], row["nucleus"], row["solvent"], row["shifts"], row["record_id"]
+        )
         if first is not None:
             status[i], detail[i] = filters.DUPLICATE, f"same list as {first}"
-    table = table.set_column(table.schema.get_field_index("status"), "status",
-                             pa.array(status, pa.string()))
-    return table.set_column(table.schema.get_field_index("detail"), "detail",
-                            pa.array(detail, pa.string()))
+    table = table.set_column(
+        table.schema.get_field_index("status"), "status", pa.array(status, pa.string())
+    )
+    return table.set_column(
+        table.schema.get_field_index("detail"), "detail", pa.array(detail, pa.string())
+    )
 
 
 # --- orchestration ---------------------------------------------------------------------------
 
 
-def _map_chunks(chunks: Iterable[list[InputRecord]], options: IngestOptions,
-                workers: int) -> Iterator[tuple[pa.Table, list[str]]]:
+def _map_chunks(
+    chunks: Iterable[list[InputRecord]], options: IngestOptions, workers: int
+) -> Iterator[tuple[pa.Table, list[str]]]:
     """``ingest_chunk`` over the chunks, in order, with at most ``2 x workers`` in flight."""
     if workers <= 1:
         for chunk in chunks:
@@ -370,16 +395,26 @@ def _rejected_rows(table: pa.Table, excerpts: list[str], source: str) -> pa.Tabl
 
 def _count(table: pa.Table, counts: Counter) -> None:
     counts["rows"] += table.num_rows
-    for status, nucleus in zip(table.column("status").to_pylist(),
-                               table.column("nucleus").to_pylist(), strict=True):
+    for status, nucleus in zip(
+        table.column("status").to_pylist(), table.column("nucleus").to_pylist(), strict=True
+    ):
         counts[f"status.{status}"] += 1
         if nucleus is not None:
             counts[f"{'ok' if status == filters.OK else 'rejected'}.{nucleus}"] += 1
 
 
-def ingest(path: str, output: str, rejected: str | None, fmt: str, options: IngestOptions,
-           text_column: str, smiles_column: str | None, id_column: str | None,
-           chunk_size: int, workers: int) -> Counter:
+def ingest(
+    path: str,
+    output: str,
+    rejected: str | None,
+    fmt: str,
+    options: IngestOptions,
+    text_column: str,
+    smiles_column: str | None,
+    id_column: str | None,
+    chunk_size: int,
+    workers: int,
+) -> Counter:
     """Stream ``path`` through the parser and filters into ``output`` (and ``rejected``)."""
     counts: Counter = Counter()
     duplicates = filters.DuplicateIndex(options.config.duplicate_tolerance)
@@ -417,45 +452,92 @@ def _tolerance(text: str) -> tuple[str, float]:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     defaults = filters.FilterConfig()
-    parser.add_argument("input", help="records: annotated CSV, text (one paragraph per line) "
-                                      "or Parquet of extracted peak lists")
+    parser.add_argument(
+        "input",
+        help="records: annotated CSV, text (one paragraph per line) "
+        "or Parquet of extracted peak lists",
+    )
     parser.add_argument("output", help="literature table (Parquet) to write")
     parser.add_argument("--text-column", default="Paragraph", help="CSV column with the text")
-    parser.add_argument("--smiles-column", default="SMILES",
-                        help="CSV column with the structure ('' for none)")
-    parser.add_argument("--id-column", default=None,
-                        help=f"CSV column naming the document (default {PMCID_COLUMN!r} "
-                             "when present; '' for none)")
-    parser.add_argument("--format", choices=("auto", *FORMATS), default="auto",
-                        help="input format (auto: from the file name)")
-    parser.add_argument("--source", default=None,
-                        help="source name for record ids (default: the input file stem)")
-    parser.add_argument("--role", choices=("train", "test"), default="train",
-                        help="whether ok rows may become training labels")
+    parser.add_argument(
+        "--smiles-column", default="SMILES", help="CSV column with the structure ('' for none)"
+    )
+    parser.add_argument(
+        "--id-column",
+        default=None,
+        help=f"CSV column naming the document (default {PMCID_COLUMN!r} when present; '' for none)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("auto", *FORMATS),
+        default="auto",
+        help="input format (auto: from the file name)",
+    )
+    parser.add_argument(
+        "--source", default=None, help="source name for record ids (default: the input file stem)"
+    )
+    parser.add_argument(
+        "--role",
+        choices=("train", "test"),
+        default="train",
+        help="whether ok rows may become training labels",
+    )
     parser.add_argument("--rejected", default=None, help="rejected table (Parquet) to write")
-    parser.add_argument("--nuclei", default=",".join(NUCLEI),
-                        help="comma-separated nuclei to write (default: all parsed)")
+    parser.add_argument(
+        "--nuclei",
+        default=",".join(NUCLEI),
+        help="comma-separated nuclei to write (default: all parsed)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="parser processes")
     parser.add_argument("--chunk-size", type=int, default=5000, help="records per chunk")
-    parser.add_argument("--integration-tolerance", type=int,
-                        default=defaults.integration_tolerance,
-                        help="H atoms of slack on the 1H total integration")
-    parser.add_argument("--carbon-excess-tolerance", type=int,
-                        default=defaults.carbon_excess_tolerance,
-                        help="13C peaks allowed beyond the carbon count")
-    parser.add_argument("--carbon-deficit-tolerance", type=int,
-                        default=defaults.carbon_deficit_tolerance,
-                        help="13C peaks allowed missing below the distinct-carbon count")
-    parser.add_argument("--window", type=parse_window, action="append", default=[],
-                        metavar="NUC=LO,HI",
-                        help="plausible shift window (repeatable; overrides the defaults "
-                             f"{dict(filters.DEFAULT_LITERATURE_WINDOWS)})")
-    parser.add_argument("--residual-tolerance", type=_tolerance, action="append", default=[],
-                        metavar="NUC=PPM", help="distance to a solvent residual line (repeatable)")
-    parser.add_argument("--keep-residual", action="store_true",
-                        help="flag lists containing a solvent residual line instead of rejecting")
-    parser.add_argument("--duplicate-tolerance", type=_tolerance, action="append", default=[],
-                        metavar="NUC=PPM", help="per-peak difference of duplicate lists")
+    parser.add_argument(
+        "--integration-tolerance",
+        type=int,
+        default=defaults.integration_tolerance,
+        help="H atoms of slack on the 1H total integration",
+    )
+    parser.add_argument(
+        "--carbon-excess-tolerance",
+        type=int,
+        default=defaults.carbon_excess_tolerance,
+        help="13C peaks allowed beyond the carbon count",
+    )
+    parser.add_argument(
+        "--carbon-deficit-tolerance",
+        type=int,
+        default=defaults.carbon_deficit_tolerance,
+        help="13C peaks allowed missing below the distinct-carbon count",
+    )
+    parser.add_argument(
+        "--window",
+        type=parse_window,
+        action="append",
+        default=[],
+        metavar="NUC=LO,HI",
+        help="plausible shift window (repeatable; overrides the defaults "
+        f"{dict(filters.DEFAULT_LITERATURE_WINDOWS)})",
+    )
+    parser.add_argument(
+        "--residual-tolerance",
+        type=_tolerance,
+        action="append",
+        default=[],
+        metavar="NUC=PPM",
+        help="distance to a solvent residual line (repeatable)",
+    )
+    parser.add_argument(
+        "--keep-residual",
+        action="store_true",
+        help="flag lists containing a solvent residual line instead of rejecting",
+    )
+    parser.add_argument(
+        "--duplicate-tolerance",
+        type=_tolerance,
+        action="append",
+        default=[],
+        metavar="NUC=PPM",
+        help="per-peak difference of duplicate lists",
+    )
 
 
 def _source_name(path: str) -> str:
@@ -483,16 +565,31 @@ def run(args: argparse.Namespace) -> int:
         config=config,
     )
     fmt = detect_format(args.input) if args.format == "auto" else args.format
-    params = {"input": args.input, "format": fmt, "source": options.source, "role": args.role,
-              "nuclei": sorted(options.nuclei), "workers": args.workers,
-              "chunk_size": args.chunk_size, "filters": dataclasses.asdict(config)}
+    params = {
+        "input": args.input,
+        "format": fmt,
+        "source": options.source,
+        "role": args.role,
+        "nuclei": sorted(options.nuclei),
+        "workers": args.workers,
+        "chunk_size": args.chunk_size,
+        "filters": dataclasses.asdict(config),
+    }
     with stage_run(STAGE, params) as tracker:
-        counts = ingest(args.input, args.output, args.rejected, fmt, options, args.text_column,
-                        args.smiles_column or None, args.id_column, args.chunk_size,
-                        args.workers)
+        counts = ingest(
+            args.input,
+            args.output,
+            args.rejected,
+            fmt,
+            options,
+            args.text_column,
+            args.smiles_column or None,
+            args.id_column,
+            args.chunk_size,
+            args.workers,
+        )
         summary = dict(sorted(counts.items()))
         tracker.log_metrics(summary)
         tracker.log_dict(summary, "summary.json")
     logger.info("%s %s: %s", STAGE, options.source, summary)
     return 0
-

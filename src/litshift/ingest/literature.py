@@ -43,9 +43,15 @@ _ELEMENT = {"1H": "H", "13C": "C", "19F": "F", "31P": "P", "11B": "B", "15N": "N
 # (mass number, element) -> nucleus; a missing mass ("H NMR", lost superscript) and the "3C NMR"
 # typo are read as the only nucleus they can mean.
 _NUCLEUS_OF = {
-    ("1", "H"): "1H", ("", "H"): "1H",
-    ("13", "C"): "13C", ("", "C"): "13C", ("3", "C"): "13C",
-    ("19", "F"): "19F", ("31", "P"): "31P", ("11", "B"): "11B", ("15", "N"): "15N",
+    ("1", "H"): "1H",
+    ("", "H"): "1H",
+    ("13", "C"): "13C",
+    ("", "C"): "13C",
+    ("3", "C"): "13C",
+    ("19", "F"): "19F",
+    ("31", "P"): "31P",
+    ("11", "B"): "11B",
+    ("15", "N"): "15N",
     ("29", "Si"): "29Si",
 }
 
@@ -134,9 +140,11 @@ _MAX_COND_CHARS = 200
 _EQUATION = re.compile(r"(?<![δ\w/])(?!ppm)[A-Za-z]\w*\s?=\s?$")
 _FREQ = re.compile(r"(\d+(?:\.\d+)?)\s?M\s?Hz(?![A-Za-z])", re.IGNORECASE)
 _TEMP = re.compile(r"(-?\d+(?:\.\d+)?)\s?(K|°\s?C|oC)(?![A-Za-z])")
-_REFERENCE = re.compile(r"TMS|tetramethylsilane|internal|standard|refer|relative|CFCl3|H3PO4|"
-                        r"BF3|nitromethane|MeNO2|CH3NO2|NH3|external|\bfrom\b|\bvs\b",
-                        re.IGNORECASE)
+_REFERENCE = re.compile(
+    r"TMS|tetramethylsilane|internal|standard|refer|relative|CFCl3|H3PO4|"
+    r"BF3|nitromethane|MeNO2|CH3NO2|NH3|external|\bfrom\b|\bvs\b",
+    re.IGNORECASE,
+)
 # The part of a fragment that names the reference, not the solvent: "CDCl3 from MeNO2".
 _REFERENCE_CLAUSE = re.compile(
     r"\b(?:from|relative to|referenced to|referenced|ref\.?|vs\.?|versus|internal|external)\b.*",
@@ -321,8 +329,16 @@ def _scan_conditions(text: str, pos: int) -> tuple[list[str], int | None]:
             parts.append(m.group(0))
             pos = m.end()
             continue
-        if c == "." and text.startswith(" ", pos + 1) and not text.startswith("δ", pos + 2) or (
-            c == ";" and pos + 2 < len(text) and text[pos + 2].isalpha() and text[pos + 2] != "δ"
+        if (
+            c == "."
+            and text.startswith(" ", pos + 1)
+            and not text.startswith("δ", pos + 2)
+            or (
+                c == ";"
+                and pos + 2 < len(text)
+                and text[pos + 2].isalpha()
+                and text[pos + 2] != "δ"
+            )
         ):
             return parts, None  # the sentence or clause ended without a peak list
         m = _COND_SKIP.match(text, pos)
@@ -380,8 +396,9 @@ def _number(text: str) -> float:
 
 
 @lru_cache(maxsize=8192)
-def _details(det: str, element: str) -> tuple[str | None, tuple[float, ...], int | None,
-                                               str | None]:
+def _details(
+    det: str, element: str
+) -> tuple[str | None, tuple[float, ...], int | None, str | None]:
     """(multiplicity, J values, nuclei count, assignment) from a peak's bracketed details.
 
     Cached: a few detail strings (``(s, 3H)``, ``(m, 2H)``) make up most of every corpus.
@@ -413,8 +430,14 @@ def _details(det: str, element: str) -> tuple[str | None, tuple[float, ...], int
     return multiplicity, j_values, count, (", ".join(rest) if rest else None)
 
 
-def _peak(lo_text: str, hi_text: str | None, multiplicity: str | None, j_hz: tuple[float, ...],
-          count: int | None, assignment: str | None) -> Peak:
+def _peak(
+    lo_text: str,
+    hi_text: str | None,
+    multiplicity: str | None,
+    j_hz: tuple[float, ...],
+    count: int | None,
+    assignment: str | None,
+) -> Peak:
     lo = _number(lo_text)
     if not hi_text:
         return Peak(lo, lo, lo, multiplicity, j_hz, count, assignment)
@@ -485,8 +508,9 @@ def _nucleus(header: re.Match[str]) -> str | None:
     return None
 
 
-def _read_block(text: str, header: re.Match[str], nucleus: str) -> tuple[list[Peak], int,
-                                                                          list[str]]:
+def _read_block(
+    text: str, header: re.Match[str], nucleus: str
+) -> tuple[list[Peak], int, list[str]]:
     """Peaks, end offset and condition fragments of the block that ``header`` opens."""
     parts, data_start = _scan_conditions(text, header.end())
     if data_start is None:
@@ -550,8 +574,18 @@ def parse_normalized(text: str) -> list[Spectrum]:
         if peaks:
             group_solvents[nucleus] = solvent
         spectra.append(
-            Spectrum(nucleus, peaks, frequency, solvent_raw, temperature, reference,
-                     group_label, group, header.start(), end)
+            Spectrum(
+                nucleus,
+                peaks,
+                frequency,
+                solvent_raw,
+                temperature,
+                reference,
+                group_label,
+                group,
+                header.start(),
+                end,
+            )
         )
         pos = previous_end = end
     return spectra

@@ -142,8 +142,9 @@ def molecule_info(smiles: str | None) -> MoleculeInfo:
     return MoleculeInfo(canonical_smiles(mol), inchikey(mol), counts, exchangeable, len(carbons))
 
 
-def residual_hits(peaks: Sequence[Peak], solvent: str, nucleus: str,
-                  tolerance: float) -> list[float]:
+def residual_hits(
+    peaks: Sequence[Peak], solvent: str, nucleus: str, tolerance: float
+) -> list[float]:
     """Listed single-value peaks that sit on a residual line of ``solvent``.
 
     A range (a multiplet's midpoint) never counts, and a 1H peak only counts when it has no
@@ -167,8 +168,10 @@ def _integration(counts: Sequence[int | None], mol: MoleculeInfo, tolerance: int
         return f"{INTEGRATION}: {integral} H integrated, formula has {total_h}"
     lowest = total_h - mol.exchangeable_h - tolerance
     if len(reported) == len(counts) and integral < lowest:
-        return (f"{INTEGRATION}: {integral} H integrated, formula has {total_h} "
-                f"({mol.exchangeable_h} exchangeable)")
+        return (
+            f"{INTEGRATION}: {integral} H integrated, formula has {total_h} "
+            f"({mol.exchangeable_h} exchangeable)"
+        )
     return None
 
 
@@ -181,8 +184,9 @@ def _carbon_count(n_peaks: int, mol: MoleculeInfo, config: FilterConfig) -> str 
     return None
 
 
-def check_spectrum(nucleus: str, peaks: Sequence[Peak], solvent: str, mol: MoleculeInfo,
-                   config: FilterConfig) -> Verdict:
+def check_spectrum(
+    nucleus: str, peaks: Sequence[Peak], solvent: str, mol: MoleculeInfo, config: FilterConfig
+) -> Verdict:
     """Every per-spectrum check, in order; the first failure decides the status."""
     if not peaks:
         return Verdict(NO_PEAKS)
@@ -218,8 +222,9 @@ class DuplicateIndex:
         self._tolerance = tolerance
         self._kept: dict[tuple[str, str, str, int], list[tuple[tuple[float, ...], str]]] = {}
 
-    def first_copy(self, smiles: str, nucleus: str, solvent: str, shifts: Sequence[float],
-                   record_id: str) -> str | None:
+    def first_copy(
+        self, smiles: str, nucleus: str, solvent: str, shifts: Sequence[float], record_id: str
+    ) -> str | None:
         """The record_id this list duplicates, or None (then it is remembered as kept)."""
         ordered = tuple(sorted(shifts))
         key = (smiles, nucleus, solvent, len(ordered))

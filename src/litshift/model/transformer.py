@@ -17,6 +17,12 @@ Design (after Uni-Mol, Zhou et al., ICLR 2023; re-implemented, not vendored):
 * Pre-LayerNorm blocks with GELU; one small MLP head per nucleus reads every atom token.
   Predictions are in normalized units; ``shift_mean``/``shift_std`` buffers (saved with the
   weights) map them back to ppm.
+* Optional uncertainty (``uncertainty="gaussian"``): a second small MLP per nucleus reads the
+  *detached* final atom tokens and predicts the log standard deviation of a Gaussian around
+  the mean. It is trained by the NLL of detached residuals (:func:`litshift.train.losses.
+  gaussian_nll`), so no gradient of it reaches the trunk or the mean heads: the mean trains
+  exactly as without it, and the head costs one small MLP per atom (measured against a deep
+  ensemble in ``benchmarks/uncertainty.py``).
 
 Why the locality term and the fan-in init of the kernel MLP (measured, see the training
 report): with BERT's normal(0.02) init on both layers of the kernel MLP the distance bias starts
@@ -41,9 +47,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-__all__ = ["SOLVENT_MODES", "ModelConfig", "PRESETS", "ShiftTransformer"]
+__all__ = ["SOLVENT_MODES", "UNCERTAINTY_MODES", "ModelConfig", "PRESETS", "ShiftTransformer"]
 
 SOLVENT_MODES: tuple[str, ...] = ("cls", "global_bias", "none")
+UNCERTAINTY_MODES: tuple[str, ...] = ("none", "gaussian")
 
 
 @dataclass
@@ -62,11 +69,17 @@ class ModelConfig:
     nuclei: tuple[str, ...] = ("1H", "13C")  # one regression head per nucleus, in output order
     solvent_mode: str = "cls"  # "cls" | "global_bias" | "none" (see ShiftTransformer)
     n_solvent_classes: int = 3  # order = litshift.chem.solvents.SOLVENT_CLASSES
+    # "none" | "gaussian": a per-atom log-std head (checkpoints without the field load as "none")
+    uncertainty: str = "none"
 
     def __post_init__(self) -> None:
         self.nuclei = tuple(self.nuclei)  # JSON/YAML round trips turn tuples into lists
         if self.solvent_mode not in SOLVENT_MODES:
             raise ValueError(f"solvent_mode must be in {SOLVENT_MODES}, got {self.solvent_mode!r}")
+        if self.uncertainty not in UNCERTAINTY_MODES:
+            raise ValueError(
+                f"uncertainty must be in {UNCERTAINTY_MODES}, got {self.uncertainty!r}"
+            )
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
 
@@ -231,6 +244,19 @@ class ShiftTransformer(nn.Module):
         self.distance_bias.reset_parameters()
         if config.solvent_mode == "global_bias":
             nn.init.zeros_(self.solvent_offset.weight)  # start with no solvent effect
+        if config.uncertainty == "gaussian":
+            # Built last and from a forked RNG: the mean's initial values and the dropout masks
+            # of training stay those of the same model without the head.
+            with torch.random.fork_rng(devices=[]):
+                self.scale_heads = nn.ModuleList(
+                    nn.Sequential(
+                        nn.Linear(config.d_model, config.d_model),
+                        nn.GELU(),
+                        nn.Linear(config.d_model, 1),
+                    )
+                    for _ in range(n_out)
+                )
+                self.scale_heads.apply(self._init_weights)  # log-std 0: the nucleus' std
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -243,7 +269,13 @@ class ShiftTransformer(nn.Module):
             if module.padding_idx is not None:
                 nn.init.zeros_(module.weight[module.padding_idx])
 
-    def forward(self, atomic_numbers: Tensor, coords: Tensor, solvent_class: Tensor) -> Tensor:
+    def forward(
+        self,
+        atomic_numbers: Tensor,
+        coords: Tensor,
+        solvent_class: Tensor,
+        with_log_std: bool = False,
+    ) -> Tensor | tuple[Tensor, Tensor]:
         """
         Parameters
         ----------
@@ -253,13 +285,18 @@ class ShiftTransformer(nn.Module):
             Cartesian coordinates in Angstrom, ``B x N x 3``.
         solvent_class
             Long tensor ``B`` indexing :data:`litshift.chem.solvents.SOLVENT_CLASSES`.
+        with_log_std
+            Also return the uncertainty head's output (only for ``uncertainty="gaussian"``).
 
         Returns
         -------
-        Tensor
+        Tensor | tuple[Tensor, Tensor]
             Normalized shift predictions ``B x N x K`` (K = number of nuclei); values at padded
-            atoms are finite but meaningless.
+            atoms are finite but meaningless. With ``with_log_std``, also the log standard
+            deviation ``B x N x K`` in the same normalized units.
         """
+        if with_log_std and self.config.uncertainty != "gaussian":
+            raise ValueError("this model has no uncertainty head (uncertainty='none')")
         B, N = atomic_numbers.shape
         if N > self.config.max_atoms:
             raise ValueError(f"{N} atoms exceed max_atoms={self.config.max_atoms}")
@@ -291,7 +328,11 @@ class ShiftTransformer(nn.Module):
         pred = torch.cat([head(atoms) for head in self.heads], dim=-1)  # (B, N, K)
         if self.config.solvent_mode == "global_bias":
             pred = pred + self.solvent_offset(solvent_class)[:, None, :]  # (B, N, K)
-        return pred
+        if not with_log_std:
+            return pred
+        # detached: the NLL trains this head only, never the features the mean is read from
+        log_std = torch.cat([head(atoms.detach()) for head in self.scale_heads], dim=-1)
+        return pred, log_std  # (B, N, K), (B, N, K)
 
     @torch.no_grad()
     def set_target_scaler(self, mean: Tensor, std: Tensor) -> None:
@@ -308,6 +349,20 @@ class ShiftTransformer(nn.Module):
     def to_ppm(self, pred: Tensor) -> Tensor:
         """Normalized predictions ``... x K`` -> ppm."""
         return pred * self.shift_std + self.shift_mean
+
+    def std_to_ppm(self, log_std: Tensor) -> Tensor:
+        """Normalized log standard deviations ``... x K`` -> standard deviations in ppm."""
+        return log_std.exp() * self.shift_std
+
+    def mean_parameters(self) -> list[nn.Parameter]:
+        """Every parameter but the uncertainty head's (clipped apart, so the head cannot change
+        the mean's updates)."""
+        scale = {id(p) for p in self.scale_heads.parameters()} if self.has_scale_head else set()
+        return [p for p in self.parameters() if id(p) not in scale]
+
+    @property
+    def has_scale_head(self) -> bool:
+        return self.config.uncertainty == "gaussian"
 
     def normalize(self, shifts_ppm: Tensor, nucleus_index: int) -> Tensor:
         """ppm shifts of one nucleus (any shape) -> normalized units."""

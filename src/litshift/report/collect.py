@@ -99,6 +99,8 @@ class ReportData:
     """Where MLflow runs were read from, or why not."""
     git: str = "unknown"
     versions: dict[str, str] = field(default_factory=dict)
+    verify_summary: dict[str, Any] = field(default_factory=dict)
+    """``verify/summary.json`` of the decoy benchmark ({} when it did not run)."""
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -289,4 +291,5 @@ def collect(results: str | Path, config: Mapping[str, Any], repo: str | Path = "
         tracking=tracking.status,
         git=git_commit(repo),
         versions=package_versions(),
+        verify_summary=_read_json(results / "verify" / "summary.json"),
     )

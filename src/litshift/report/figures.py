@@ -21,6 +21,8 @@ import polars as pl  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
+from litshift.evaluate.uncertainty import UncertaintyBin  # noqa: E402
+
 __all__ = [
     "bar_panels",
     "color_of",
@@ -30,6 +32,7 @@ __all__ = [
     "lambda_sweep",
     "learning_curves",
     "parity",
+    "uncertainty_curves",
 ]
 
 plt.rcParams.update(
@@ -263,4 +266,28 @@ def horizontal_counts(counts: Mapping[str, Sequence[tuple[str, int]]], xlabel: s
         ax.set_xlabel(xlabel)
         ax.tick_params(axis="y", labelsize=8)
     figure.tight_layout()
+    return figure
+
+
+def uncertainty_curves(curves: Mapping[str, Mapping[str, Sequence[UncertaintyBin]]]) -> Figure:
+    """Observed RMSE vs mean predicted std per std-quantile bin; one panel per nucleus
+    (``curves[nucleus][model]``), the diagonal is perfect calibration."""
+    n = len(curves)
+    figure, axes = plt.subplots(1, n, figsize=(4.6 * n, 3.8), squeeze=False)
+    for ax, (nucleus, per_model) in zip(axes[0], curves.items(), strict=True):
+        values = []
+        for model, bins in per_model.items():
+            x = np.array([b.mean_std for b in bins])
+            y = np.array([b.rmse for b in bins])
+            values += [x, y]
+            ax.plot(x, y, marker="o", ms=3, lw=1.3, color=color_of(model), label=model)
+        pooled = np.concatenate(values)
+        lo, hi = float(pooled.min()), float(pooled.max())
+        ax.plot([lo, hi], [lo, hi], color="0.3", lw=0.8, ls="--")
+        _log_if_wide(ax, pooled, "x")
+        _log_if_wide(ax, pooled, "y")
+        ax.set_title(nucleus, fontsize=9)
+        ax.set_xlabel(f"predicted {nucleus} std, bin mean (ppm)")
+        ax.set_ylabel("observed RMSE (ppm)")
+        ax.legend(fontsize=7, frameon=False)
     return figure

@@ -19,7 +19,8 @@ from typing import Any
 import polars as pl
 
 from litshift.evaluate.metrics import bin_labels
-from litshift.evaluate.scoring import ASSIGNED_TEST, LITERATURE_TEST
+from litshift.evaluate.scoring import ASSIGNED_TEST, LITERATURE_TEST, uncertainty_table
+from litshift.evaluate.uncertainty import LEVELS, UncertaintyBin, error_vs_uncertainty
 from litshift.report import figures
 from litshift.report.collect import CURVE_METRICS, ReportData, config_hash
 from litshift.report.gallery import molecule_svg, worst_records
@@ -53,6 +54,7 @@ FIGURES: dict[str, str] = {
     "fig-curves": "learning curves",
     "fig-similarity": "ID/OOD bins",
     "fig-environment": "atom environments",
+    "fig-uncertainty": "error vs predicted uncertainty",
     "fig-data-solvents": "solvent distribution",
 }
 
@@ -591,6 +593,127 @@ def _all_models_section(m: _Metrics) -> Html:
     )
 
 
+def _verification_section(data: ReportData) -> Html:
+    """Top-1/top-3 accuracy of ``litshift verify`` against same-formula decoys."""
+    summary = data.verify_summary
+    head = "<section id='verification'><h2>Structure verification: true structure vs decoys</h2>"
+    accuracy = summary.get("accuracy") or []
+    if not accuracy:
+        return Html(
+            head + _note("The decoy benchmark (verify_benchmark) did not run.") + "</section>"
+        )
+    by_key = {(r["split"], r["model"], r["nuclei"]): r for r in accuracy}
+    nuclei = sorted({r["nuclei"] for r in accuracy}, key=lambda n: (n.count("+"), n != "1H", n))
+    present = {r["model"] for r in accuracy}
+    models = [m for m in HEADLINE_MODELS if m in present] + sorted(present - set(HEADLINE_MODELS))
+    splits = [s for s in ("all", ASSIGNED_TEST, LITERATURE_TEST) if any(k[0] == s for k in by_key)]
+
+    def cell(row: dict | None) -> Number | None:
+        if row is None:
+            return None
+        return Number(
+            f"{row['top1']:.2f} / {row['top3']:.2f}<br><span class='ci'>n={row['n_cases']}, "
+            f"{row['mean_candidates']:.1f} candidates</span>"
+        )
+
+    rows = [
+        [split, model, *(cell(by_key.get((split, model, n))) for n in nuclei)]
+        for split in splits
+        for model in models
+        if any((split, model, n) in by_key for n in nuclei)
+    ]
+    counts = summary.get("counts", {})
+    settings = summary.get("settings", {})
+    error_model = summary.get("error_model", {})
+    skipped = ", ".join(
+        f"{k.removeprefix('skipped.')} {v}" for k, v in counts.items() if k.startswith("skipped.")
+    )
+    note = (
+        f"Each case is a test spectrum (assigned test: one peak per symmetry class; literature "
+        f"test: peaks as reported) with up to {settings.get('n_decoys')} decoys of its molecular "
+        f"formula: positional isomers ({counts.get('decoys.positional', 0)}) and other molecules "
+        f"of the data ({counts.get('decoys.formula', 0)}); cases with fewer than "
+        f"{settings.get('min_decoys')} usable decoys are skipped ({skipped or 'none'}). "
+        f"Candidates are matched to the peaks with the training count-mismatch policy and scored "
+        f"DP4-style ({error_model.get('likelihood')} on the calibrated std, equal priors). "
+        f"CSP5: {summary.get('csp5')}. Budget {summary.get('budget')}, at most "
+        f"{settings.get('max_cases')} cases per split."
+    )
+    return Html(
+        head
+        + _table(
+            ["split", "model", *(f"{n}: top-1 / top-3" for n in nuclei)],
+            rows,
+            caption="Fraction of cases whose true structure ranks first / in the first three.",
+        )
+        + _note(note)
+        + "</section>"
+    )
+
+
+def _uncertainty_section(data: ReportData, m: _Metrics) -> Html:
+    """Coverage of the calibrated intervals and the error-vs-uncertainty curve (assigned test)."""
+    head = "<section id='uncertainty'><h2>Uncertainty (assigned test, atom level)</h2>"
+    table = uncertainty_table(data.predictions)
+    if not table.height:
+        return Html(head + _note(f"No data for: {FIGURES['fig-uncertainty']}.") + "</section>")
+    present = set(table["model"])
+    models = _present(HEADLINE_MODELS, m) + sorted(present - set(HEADLINE_MODELS))
+    rows = [
+        [
+            r["model"],
+            r["nucleus"],
+            *(r[f"coverage_{round(100 * level)}"] for level in LEVELS),
+            r["nll"],
+            r["spearman"],
+            r["mean_std"],
+            r["n"],
+        ]
+        for model in models
+        for r in table.filter(pl.col("model") == model).sort("nucleus").iter_rows(named=True)
+    ]
+    assigned = data.predictions.filter(pl.col("split") == ASSIGNED_TEST)
+    curve_models = [model for model in _present(HEADLINE_MODELS, m) if model in present]
+    curves: dict[str, dict[str, list[UncertaintyBin]]] = {}
+    for nucleus in m.nuclei:
+        for model in curve_models:
+            frame = assigned.filter(pl.col("model") == model, pl.col("nucleus") == nucleus)
+            if frame.height:
+                residuals = (frame["predicted"] - frame["observed"]).to_numpy()
+                bins = error_vs_uncertainty(residuals, frame["std"].to_numpy())
+                curves.setdefault(nucleus, {})[model] = bins
+    return Html(
+        head
+        + _table(
+            ["model", "nucleus", *(f"coverage {round(100 * lv)} %" for lv in LEVELS)]
+            + ["NLL (nats)", "Spearman |error| vs std", "mean std (ppm)", "atoms"],
+            rows,
+            caption="Fraction of test atoms inside the central 50/80/95 % Gaussian interval "
+            "(ideal: 0.50/0.80/0.95) and the mean negative log-likelihood (lower is better).",
+        )
+        + (
+            _figure(
+                "fig-uncertainty",
+                figures.data_uri(figures.uncertainty_curves(curves)),
+                "Test atoms binned by deciles of their predicted std: observed RMSE against the "
+                "bin's mean std (dashed: calibrated). A rising curve means the std ranks atoms by "
+                "their error; a constant std (CSP5, a run without the head) stays at one x, "
+                "HOSE's steps are its sphere radii.",
+            )
+            if curves
+            else _note(f"No headline model ({', '.join(HEADLINE_MODELS)}) to draw the curve of.")
+        )
+        + _note(
+            "Trained runs predict a per-atom std with a Gaussian head trained on detached "
+            "residuals (the mean trains as without it); HOSE's std depends on the sphere "
+            "radius it matched, CSP5's is one per nucleus. Every std is scaled per nucleus (HOSE: "
+            "per radius) to minimise the Gaussian NLL of the assigned validation split "
+            "(runs: calibration.json next to model.pt, what litshift predict applies)."
+        )
+        + "</section>"
+    )
+
+
 def _runs_section(data: ReportData) -> Html:
     rows = []
     for run in data.runs.values():
@@ -899,6 +1022,8 @@ def render(data: ReportData, worst_molecules: int = 6) -> str:
         _similarity_section(data, m),
         _environment_section(m),
         _all_models_section(m),
+        _uncertainty_section(data, m),
+        _verification_section(data),
         _runs_section(data),
         _gallery_section(data, m, worst_molecules),
         _data_section(data),
@@ -915,6 +1040,8 @@ def render(data: ReportData, worst_molecules: int = 6) -> str:
             ("curves", "Curves"),
             ("ood", "ID/OOD"),
             ("environments", "Environments"),
+            ("uncertainty", "Uncertainty"),
+            ("verification", "Verification"),
             ("gallery", "Worst molecules"),
             ("data", "Data"),
             ("reproducibility", "Reproducibility"),

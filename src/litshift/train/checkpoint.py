@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields
 from typing import Any
 
 import torch
@@ -61,7 +61,9 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
 def check_architecture(saved: Mapping[str, Any], current: ModelConfig) -> None:
     """Raise :class:`CheckpointError` naming every field where ``saved`` and ``current`` differ."""
     expected = asdict(current)
-    saved = {**saved, "nuclei": tuple(saved.get("nuclei", ()))}
+    # a field added after the checkpoint was written takes its default (e.g. uncertainty="none")
+    defaults = {f.name: f.default for f in fields(ModelConfig) if f.default is not MISSING}
+    saved = {**defaults, **saved, "nuclei": tuple(saved.get("nuclei", ()))}
     diff = {
         k: (saved.get(k), expected.get(k))
         for k in sorted(set(saved) | set(expected))

@@ -7,10 +7,13 @@ Outputs of a run directory:
   (including every skip reason and match branch), throughput, wall time, budget label;
 - ``history.json``: one entry per evaluation (losses, learning rate, validation MAE, molecules/s);
 - ``config.json``: the run configuration;
-- ``checkpoints/last.pt``, ``checkpoints/best.pt``: for ``--resume``.
+- ``checkpoints/last.pt``, ``checkpoints/best.pt``: for ``--resume``; ``checkpoints/finished.json``
+  once the outputs are complete (:mod:`litshift.train.resume`: a killed or retried job reruns the
+  same command and continues from ``last.pt``, a finished run's rerun starts afresh).
 
-Multi-process: launch with ``torchrun --nproc_per_node N -m litshift.cli train ...``; every
-process builds the datasets, process 0 alone writes files and logs to MLflow.
+Multi-process: ``litshift launch --procs-per-node N [--nodes M] -- train ...`` (torchrun, one
+per node; :mod:`litshift.train.launch`); every process builds the datasets, process 0 alone
+writes files and logs to MLflow.
 """
 
 from __future__ import annotations
@@ -36,9 +39,17 @@ from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.molecules import molecule_key
 from litshift.data.datasets import build_labeled, build_weak
 from litshift.data.io import atomic_path, read_table
+from litshift.evaluate.predictors import CALIBRATION_FILE, calibrate_model
 from litshift.model.transformer import ShiftTransformer
 from litshift.tracking import StageRun, stage_run, tracking_uri
 from litshift.train.config import TrainConfig
+from litshift.train.resume import (
+    MODES,
+    clear_checkpoints,
+    data_fingerprint,
+    mark_finished,
+    resume_decision,
+)
 from litshift.train.trainer import (
     TrainData,
     TrainResult,
@@ -71,7 +82,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-name", default=None, help="run name (default: name of --out)")
     parser.add_argument("--budget", default="manual", help="budget label written to metrics.json")
     parser.add_argument(
-        "--resume", action="store_true", help="continue from OUT/checkpoints/last.pt"
+        "--resume",
+        choices=MODES,
+        nargs="?",
+        const="always",
+        default="auto",
+        help="continue from OUT/checkpoints/last.pt: auto (default) when it is this run's and "
+        "the run did not finish, always, never",
     )
     parser.add_argument(
         "--threads",
@@ -212,9 +229,23 @@ def _log_outputs(
     tracker.log_metrics(
         scores | {"train_molecules_per_s": result.molecules_per_s}, step=result.steps
     )
-    for file in ("config.json", "metrics.json", "history.json", "model.pt"):
+    for file in ("config.json", "metrics.json", "history.json", "model.pt", CALIBRATION_FILE):
         tracker.log_artifact(out / file)
     log_model(tracker, result.model)
+
+
+def _decide_resume(
+    ckpt_dir: Path, mode: str, config: TrainConfig, fingerprint: str, rank: int
+) -> tuple[bool, str]:
+    """Process 0 decides (and clears stale checkpoints) and tells the others, so that no
+    process reads a checkpoint process 0 is deleting."""
+    decision = [resume_decision(ckpt_dir, mode, config, fingerprint) if rank == 0 else None]
+    if rank == 0 and not decision[0][0]:
+        clear_checkpoints(ckpt_dir)
+    if dist.is_available() and dist.is_initialized():
+        dist.broadcast_object_list(decision, src=0)
+    resume, why = decision[0]
+    return resume, why
 
 
 def run(args: argparse.Namespace) -> int:
@@ -237,7 +268,16 @@ def run(args: argparse.Namespace) -> int:
             len(test),
             len(data.weak),
         )
-        params = {"run": name, "budget": args.budget, "world_size": world, **config.to_dict()}
+        fingerprint = data_fingerprint(data)
+        resume, why = _decide_resume(out / "checkpoints", args.resume, config, fingerprint, rank)
+        logger.info("%s: %s: %s", name, "resuming" if resume else "training from scratch", why)
+        params = {
+            "run": name,
+            "budget": args.budget,
+            "world_size": world,
+            "resume": why,
+            **config.to_dict(),
+        }
         tracking: AbstractContextManager[StageRun] = (
             stage_run(f"{STAGE}:{name}", params)
             if rank == 0
@@ -250,9 +290,14 @@ def run(args: argparse.Namespace) -> int:
                 config,
                 data,
                 out,
-                resume=args.resume,
+                resume=resume,
                 on_eval=lambda entry: tracker.log_metrics(entry, step=int(entry["step"])),
-                description={"run": name, "budget": args.budget, "counts": dict(counts)},
+                description={
+                    "run": name,
+                    "budget": args.budget,
+                    "counts": dict(counts),
+                    "data_fingerprint": fingerprint,
+                },
             )
             device = resolve_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
             final = {
@@ -270,7 +315,12 @@ def run(args: argparse.Namespace) -> int:
                     "counts": dict(sorted(counts.items())),
                 }
                 _write_outputs(out, config, result, final, summary)
+                # the std scale litshift predict applies, fitted on this run's validation split
+                calibrate_model(result.model, data.valid, device, config.eval_batch).save(
+                    out / CALIBRATION_FILE
+                )
                 _log_outputs(tracker, out, result, final)
+                mark_finished(out / "checkpoints", result.steps)
                 logger.info(
                     "%s: test MAE %s",
                     name,

@@ -16,7 +16,14 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["LOSS_KINDS", "pairwise", "atom_loss", "sorted_matching_loss"]
+__all__ = [
+    "LOSS_KINDS",
+    "pairwise",
+    "atom_loss",
+    "gaussian_nll",
+    "sorted_matching_loss",
+    "sorted_matching_residuals",
+]
 
 LOSS_KINDS: tuple[str, ...] = ("l1", "l2", "huber")
 
@@ -95,3 +102,51 @@ def sorted_matching_loss(
         torch.where(valid, pred_sorted, zero), torch.where(valid, target_sorted, zero)
     )  # (B, G); 0 on padding
     return losses.sum(dim=-1) / count.clamp_min(1)
+
+
+def sorted_matching_residuals(pred: Tensor, target: Tensor, mask: Tensor) -> Tensor:
+    """Residual of every prediction against the observed shift the sorted matching pairs it with.
+
+    Parameters
+    ----------
+    pred, target, mask
+        As in :func:`sorted_matching_loss`, shape ``B x G``.
+
+    Returns
+    -------
+    Tensor
+        Shape ``B x G``: ``pred - matched target`` at each valid entry of ``pred`` (in ``pred``'s
+        own order, so it lines up with per-entry uncertainties), 0 elsewhere.
+    """
+    inf = torch.tensor(float("inf"), dtype=pred.dtype, device=pred.device)
+    pred_sorted, order = torch.where(mask, pred, inf).sort(dim=-1)  # (B, G); padding last
+    target_sorted = torch.where(mask, target.to(pred.dtype), inf).sort(dim=-1).values  # (B, G)
+    valid = torch.arange(mask.shape[-1], device=mask.device) < mask.sum(dim=-1, keepdim=True)
+    diff = torch.where(valid, pred_sorted - target_sorted, torch.zeros_like(pred_sorted))
+    return torch.zeros_like(pred).scatter(-1, order, diff)  # (B, G)
+
+
+def gaussian_nll(residual: Tensor, log_std: Tensor, mask: Tensor) -> Tensor:
+    """Mean Gaussian negative log-likelihood (without the constant) over the masked entries.
+
+    The residual is detached: this loss trains the uncertainty only, never the mean (the mean
+    keeps its own L1/L2/Huber loss, so adding the head leaves its training unchanged).
+
+    Parameters
+    ----------
+    residual
+        Prediction minus target, any shape; may hold NaN where ``mask`` is False.
+    log_std
+        Predicted log standard deviation, same shape and units as ``residual``.
+    mask
+        Bool, same shape; True where the residual counts.
+
+    Returns
+    -------
+    Tensor
+        Scalar ``mean(log_std + residual^2 / (2 std^2))``; 0 (attached) when nothing is masked.
+    """
+    r = torch.where(mask, residual.detach(), torch.zeros_like(residual))
+    s = torch.where(mask, log_std, torch.zeros_like(log_std))
+    nll = s + 0.5 * r.square() * torch.exp(-2.0 * s)  # 0 + 0 on masked-out entries
+    return nll.sum() / mask.sum().clamp_min(1)

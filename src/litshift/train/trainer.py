@@ -59,7 +59,12 @@ from litshift.train.checkpoint import (
     save_checkpoint,
 )
 from litshift.train.config import TrainConfig
-from litshift.train.losses import atom_loss, sorted_matching_loss
+from litshift.train.losses import (
+    atom_loss,
+    gaussian_nll,
+    sorted_matching_loss,
+    sorted_matching_residuals,
+)
 from litshift.train.schedule import learning_rate
 
 __all__ = [
@@ -69,7 +74,9 @@ __all__ = [
     "build_model_config",
     "evaluate",
     "labeled_loss",
+    "nll_loss",
     "predict_ppm",
+    "predict_ppm_std",
     "resolve_device",
     "train",
     "weak_loss",
@@ -202,7 +209,66 @@ def weak_loss(
     return total / max(pairs, 1)
 
 
+def nll_loss(
+    pred: Tensor,
+    log_std: Tensor,
+    labeled: LabeledBatch | None,
+    weak: WeakBatch | None,
+    model: ShiftTransformer,
+) -> Tensor:
+    """Gaussian NLL of the uncertainty head on detached residuals, mean of the present terms.
+
+    Labeled atoms use their own residual; weak molecules the residual of the sorted matching
+    (pooled prediction vs the peak it is paired with, pooled log-std). ``pred`` and ``log_std``
+    are ``(B1 + B2) x N x K``, labeled molecules first, in normalized units.
+    """
+    n_labeled = labeled.atomic_numbers.shape[0] if labeled is not None else 0
+    terms = []
+    if labeled is not None and bool(labeled.target_mask.any()):
+        n_atoms = labeled.atomic_numbers.shape[1]
+        targets = torch.stack(
+            [model.normalize(labeled.targets[..., k], k) for k in range(pred.shape[-1])], dim=-1
+        )  # (B1, N, K)
+        residual = pred[:n_labeled, :n_atoms] - targets
+        terms.append(gaussian_nll(residual, log_std[:n_labeled, :n_atoms], labeled.target_mask))
+    if weak is not None and bool(weak.mask.any()):
+        n_atoms = weak.atomic_numbers.shape[1]
+        pooled = torch.einsum("bkgn,bnk->bkg", weak.pool, pred[n_labeled:, :n_atoms])
+        pooled_log_std = torch.einsum("bkgn,bnk->bkg", weak.pool, log_std[n_labeled:, :n_atoms])
+        targets = torch.stack(
+            [model.normalize(weak.targets[:, k], k) for k in range(pred.shape[-1])], dim=1
+        )  # (B2, K, G)
+        residual = sorted_matching_residuals(pooled, targets, weak.mask)  # (B2, K, G)
+        terms.append(gaussian_nll(residual, pooled_log_std, weak.mask))
+    return torch.stack(terms).mean() if terms else log_std.sum() * 0.0
+
+
 @torch.no_grad()
+def _predict(
+    model: ShiftTransformer,
+    examples: Sequence[Structure],
+    batch_size: int,
+    device: torch.device,
+    precision: str,
+    with_std: bool,
+) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+    """``(mean, std or None)`` in ppm, each ``N x K``, per example in input order."""
+    was_training = model.training
+    model.eval()
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        batch = collate_inputs(chunk)
+        with _autocast(device, precision):
+            out = model(*(t.to(device) for t in batch), with_log_std=with_std)
+        pred, log_std = out if with_std else (out, None)  # (B, N, K) each
+        ppm = model.to_ppm(pred.float()).cpu().numpy()
+        std = model.std_to_ppm(log_std.float()).cpu().numpy() if log_std is not None else None
+        for b, e in enumerate(chunk):
+            n = len(e.atomic_numbers)
+            yield ppm[b, :n], (std[b, :n] if std is not None else None)
+    model.train(was_training)
+
+
 def predict_ppm(
     model: ShiftTransformer,
     examples: Sequence[Structure],
@@ -211,18 +277,21 @@ def predict_ppm(
     precision: str = "fp32",
 ) -> list[np.ndarray]:
     """Per-atom predictions in ppm, one ``N x K`` array per example, in input order."""
-    was_training = model.training
-    model.eval()
-    out: list[np.ndarray] = []
-    for start in range(0, len(examples), batch_size):
-        chunk = examples[start : start + batch_size]
-        batch = collate_inputs(chunk)
-        with _autocast(device, precision):
-            pred = model(*(t.to(device) for t in batch))  # (B, N, K)
-        ppm = model.to_ppm(pred.float()).cpu().numpy()
-        out.extend(ppm[b, : len(e.atomic_numbers)] for b, e in enumerate(chunk))
-    model.train(was_training)
-    return out
+    return [m for m, _ in _predict(model, examples, batch_size, device, precision, False)]
+
+
+def predict_ppm_std(
+    model: ShiftTransformer,
+    examples: Sequence[Structure],
+    batch_size: int,
+    device: torch.device,
+    precision: str = "fp32",
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(mean, std)`` in ppm per example (``N x K`` each) from a model with an uncertainty
+    head (uncalibrated: the head's own standard deviation)."""
+    if not model.has_scale_head:
+        raise ValueError("the model has no uncertainty head (uncertainty='none')")
+    return list(_predict(model, examples, batch_size, device, precision, True))
 
 
 def evaluate(
@@ -474,6 +543,8 @@ def train(
 
     session_molecules, session_seconds = 0, 0.0
     stop_reason = "completed"
+    if config.patience is not None and progress.bad_evals >= config.patience:
+        stop_reason = "early_stopping"  # resumed after it stopped early, before its outputs
     bar = tqdm(
         total=total_steps,
         initial=start,
@@ -483,7 +554,7 @@ def train(
         mininterval=0.5 if sys.stderr.isatty() else 30,
     )
     model.train()
-    while progress.step < total_steps:
+    while progress.step < total_steps and stop_reason == "completed":
         tick = time.perf_counter()
         labeled = _to(next(labeled_iter), device) if labeled_iter is not None else None
         weak = _to(next(weak_iter), device) if weak_iter is not None else None
@@ -492,13 +563,16 @@ def train(
             group["lr"] = lr
 
         with _autocast(device, config.precision):
-            pred = train_model(*_merge_inputs(labeled, weak))  # (B1 + B2, N, K)
+            out = train_model(*_merge_inputs(labeled, weak), with_log_std=model.has_scale_head)
+        pred, log_std = out if model.has_scale_head else (out, None)  # (B1 + B2, N, K) each
         l_atom, l_mol = _losses(pred.float(), labeled, weak, model, config)
         loss = {
             "supervised": l_atom,
             "semi": l_atom + config.lambda_mol * l_mol,
             "weak_only": l_mol,
         }[config.mode]
+        if log_std is not None:  # trains the head only: its gradient never reaches the mean
+            loss = loss + nll_loss(pred.float(), log_std.float(), labeled, weak, model)
         finite = _all_reduce(torch.isfinite(loss.detach()).float().reshape(1), dist.ReduceOp.MIN)
         if not bool(finite.item()):
             raise TrainingDivergedError(
@@ -507,7 +581,12 @@ def train(
             )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norm = nn.utils.clip_grad_norm_(model.parameters(), config.clip_grad)
+        # the head is clipped apart, so its gradient cannot shrink the mean's update
+        grad_norm = nn.utils.clip_grad_norm_(model.mean_parameters(), config.clip_grad)
+        if model.has_scale_head:
+            grad_norm = grad_norm + nn.utils.clip_grad_norm_(
+                model.scale_heads.parameters(), config.clip_grad
+            )
         if not bool(torch.isfinite(grad_norm)):
             raise TrainingDivergedError(
                 f"non-finite gradient norm at step {progress.step} (loss={loss.item():.4g}, "

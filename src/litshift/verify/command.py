@@ -1,0 +1,165 @@
+"""``litshift verify``: rank candidate structures by how well they explain a measured spectrum.
+
+Peaks come from ``--peaks`` / ``--peaks-file`` (text or JSON) or from a literature paragraph
+(``--paragraph`` / ``--paragraph-file``, which also gives the solvent); candidates from
+``--smiles`` (repeatable) and ``--candidates``. Each candidate is embedded, predicted with a
+calibrated uncertainty by the model (several ``--model`` = a deep ensemble), matched to the
+peaks with the training count-mismatch policy and scored DP4-style
+(:mod:`litshift.verify.scoring`). Bad input stops with a message before any work; a candidate
+that cannot be used is listed as rejected, with the reason, and the others are still ranked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from litshift.chem.conformers import embed_geometry
+from litshift.chem.solvents import classify
+from litshift.data.io import atomic_path
+from litshift.predict import DEFAULT_MODEL
+from litshift.train.matching import POLICIES
+from litshift.verify.candidates import prepare_candidates, read_candidates_file
+from litshift.verify.likelihood import add_error_model_arguments, error_model_from_args
+from litshift.verify.peaks import (
+    MeasuredSpectrum,
+    PeakInputError,
+    drop_residual_lines,
+    parse_peaks_text,
+    peaks_from_paragraph,
+    read_peaks_file,
+)
+from litshift.verify.render import candidate_svg, ranking, report_json, text_report
+from litshift.verify.scoring import score_candidates
+
+__all__ = ["configure_parser", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--peaks", help='e.g. "13C: 170.2, 135.8; 1H: 7.26 (m, 5H), 2.35 (s, 3H)"')
+    source.add_argument("--peaks-file", help="file with the --peaks text, or JSON {nucleus: [...]}")
+    source.add_argument(
+        "--paragraph", help="experimental-section text (1H NMR (400 MHz, ...) δ ...)"
+    )
+    source.add_argument("--paragraph-file", help="file holding such a paragraph")
+    parser.add_argument(
+        "--solvent", default=None, help="solvent (default: the paragraph's, else unreported)"
+    )
+    parser.add_argument("--smiles", action="append", default=[], help="candidate (repeatable)")
+    parser.add_argument(
+        "--candidates", help="candidates: CSV with a smiles (and name) column, or SMILES per line"
+    )
+    parser.add_argument(
+        "--model",
+        action="append",
+        default=None,
+        help=f"checkpoint; repeat for a deep ensemble (default {DEFAULT_MODEL})",
+    )
+    parser.add_argument("--json", help="write the full result (ranking + assignments) here")
+    parser.add_argument("--svg-dir", help="directory for one annotated SVG per candidate")
+    add_error_model_arguments(parser)
+    parser.add_argument("--match-policy", choices=POLICIES, default="litshift")
+    parser.add_argument("--worst", type=int, default=3, help="atoms highlighted per SVG")
+    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+
+
+def _measured(args: argparse.Namespace) -> MeasuredSpectrum:
+    if args.peaks is not None:
+        return parse_peaks_text(args.peaks)
+    if args.peaks_file is not None:
+        return read_peaks_file(args.peaks_file)
+    text = args.paragraph
+    if text is None:
+        text = Path(args.paragraph_file).read_text(encoding="utf-8")
+    return peaks_from_paragraph(text)
+
+
+def run(args: argparse.Namespace) -> int:
+    from litshift.evaluate.predictors import load_model_predictor
+    from litshift.train.trainer import resolve_device
+
+    try:
+        measured = _measured(args)
+        model = error_model_from_args(args)
+    except (PeakInputError, OSError, ValueError) as err:
+        raise SystemExit(f"litshift verify: {err}") from None
+    solvent, solvent_class = classify(args.solvent or measured.solvent_text)
+    items = [(smiles, smiles) for smiles in args.smiles]
+    if args.candidates:
+        try:
+            items += read_candidates_file(args.candidates)
+        except OSError as err:
+            raise SystemExit(f"litshift verify: {err}") from None
+    if not items:
+        raise SystemExit("litshift verify: no candidates (give --smiles and/or --candidates)")
+
+    try:
+        predictor = load_model_predictor(
+            [Path(p) for p in args.model or [DEFAULT_MODEL]], resolve_device(args.device)
+        )
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"litshift verify: cannot load the model: {err}") from None
+    peaks, ignored = {}, {}
+    for nucleus, peak_list in measured.peaks.items():
+        if nucleus not in predictor.nuclei:
+            logger.warning("%s peaks ignored: the model predicts %s", nucleus, predictor.nuclei)
+            continue
+        kept, residual = drop_residual_lines(peak_list, solvent)
+        if residual:
+            logger.warning("%s: %s dropped as %s residual lines", nucleus, residual, solvent)
+            ignored[nucleus] = residual
+        if kept.shifts:
+            peaks[nucleus] = kept
+    if not peaks:
+        raise SystemExit(
+            f"litshift verify: no peaks of a nucleus the model predicts {predictor.nuclei}"
+        )
+    candidates, rejected = prepare_candidates(items, solvent, embed_geometry, predictor.max_atoms)
+    for entry in rejected:
+        logger.warning("candidate %s rejected: %s", entry["name"], entry["reason"])
+    if not candidates:
+        raise SystemExit("litshift verify: no usable candidate (see the rejections above)")
+    distributions = predictor.predict_distribution(
+        [c.molecule.structure for c in candidates], [solvent] * len(candidates)
+    )
+    scores = score_candidates(
+        [c.mol_h for c in candidates],
+        [d.mean for d in distributions],
+        [d.std for d in distributions],
+        predictor.nuclei,
+        peaks,
+        model,
+        args.match_policy,
+    )
+    print(text_report(candidates, scores, list(peaks), rejected))
+    if args.json:
+        settings = {
+            "solvent": solvent,
+            "solvent_class": solvent_class,
+            "models": [str(p) for p in args.model or [DEFAULT_MODEL]],
+            "error_model": {
+                "likelihood": model.likelihood,
+                "dof": model.dof,
+                "missing_probability": model.missing_probability,
+            },
+            "match_policy": args.match_policy,
+            "residual_lines_dropped": ignored,
+        }
+        document = report_json(candidates, scores, peaks, rejected, settings)
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(document, indent=2) + "\n")
+    if args.svg_dir:
+        directory = Path(args.svg_dir)
+        directory.mkdir(parents=True, exist_ok=True)
+        for rank, score in enumerate(ranking(scores), start=1):
+            svg = candidate_svg(candidates[score.index], score, predictor.nuclei, args.worst)
+            (directory / f"{rank:02d}_{score.index:03d}.svg").write_text(svg)
+    if rejected:
+        print(f"{len(rejected)} candidate(s) rejected", file=sys.stderr)
+    return 0

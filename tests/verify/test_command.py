@@ -1,0 +1,75 @@
+"""``litshift verify`` end to end on a tiny model trained here."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from litshift.cli import main
+from tests.training_data import config_json, write_training_inputs
+
+PEAKS = "13C: 137.9, 129.1, 128.3, 125.4, 21.5; 1H: 7.26-7.15 (m, 5H), 2.35 (s, 3H)"
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("verify")
+    inputs = write_training_inputs(directory / "inputs")
+    out = directory / "model"
+    argv = ["train", *inputs.cli_args(), "--out", str(out)]
+    assert main([*argv, "--config-json", config_json(max_steps=3, eval_every=3)]) == 0
+    return out / "model.pt"
+
+
+def test_candidates_are_ranked_with_json_and_svg(model_path, tmp_path, capsys) -> None:
+    candidates = tmp_path / "candidates.csv"
+    candidates.write_text("name,smiles\np-xylene,Cc1ccc(C)cc1\nbroken,C1CC\n")
+    out = tmp_path / "result.json"
+    argv = ["verify", "--peaks", PEAKS, "--solvent", "CDCl3", "--model", str(model_path)]
+    argv += ["--smiles", "Cc1ccccc1", "--smiles", "c1ccccc1C", "--candidates", str(candidates)]
+    argv += ["--json", str(out), "--svg-dir", str(tmp_path / "svg")]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "rank" in printed.splitlines()[0] and "rejected" in printed
+    result = json.loads(out.read_text())
+    names = [c["name"] for c in result["candidates"]]
+    assert sorted(names) == ["Cc1ccccc1", "p-xylene"]
+    assert sum(c["probability"]["all"] for c in result["candidates"]) == pytest.approx(1.0)
+    assert [c["rank"] for c in result["candidates"]] == [1, 2]
+    reasons = {r["name"]: r["reason"] for r in result["rejected"]}
+    assert reasons["broken"] == "invalid SMILES"
+    assert "same structure" in reasons["c1ccccc1C"]
+    toluene = next(c for c in result["candidates"] if c["name"] == "Cc1ccccc1")
+    assert toluene["branch"] == {"13C": "symmetry_classes", "1H": "nh_expanded"}
+    observed = sorted(r["observed"] for r in toluene["assignment"] if r["nucleus"] == "13C")
+    assert observed == [21.5, 125.4, 128.3, 129.1, 137.9]
+    methyl = next(r for r in toluene["assignment"] if r["observed"] == 21.5)
+    assert methyl["atoms"] == [0]  # indices in the SMILES as given
+    svgs = sorted((tmp_path / "svg").glob("*.svg"))
+    assert len(svgs) == 2 and "<svg" in svgs[0].read_text()
+
+
+def test_paragraph_input_gives_the_solvent(model_path, tmp_path) -> None:
+    paragraph = tmp_path / "p.txt"
+    paragraph.write_text("13C NMR (101 MHz, DMSO-d6) δ 137.9, 129.1, 128.3, 125.4, 21.5.")
+    out = tmp_path / "r.json"
+    argv = ["verify", "--paragraph-file", str(paragraph), "--model", str(model_path)]
+    assert main([*argv, "--smiles", "Cc1ccccc1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["solvent"] == "DMSO-d6"
+    assert result["candidates"][0]["probability"]["13C"] == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--peaks", "170.2, 135.8", "--smiles", "CCO"],
+        ["--peaks", "13C: 20.0", "--smiles", "not-a-molecule"],
+        ["--peaks", "13C: 20.0"],
+        ["--peaks", "13C: 20.0", "--smiles", "CC", "--model", "missing/model.pt"],
+    ],
+)
+def test_bad_input_stops_with_a_message(model_path, argv) -> None:
+    with pytest.raises(SystemExit, match="litshift verify"):
+        main(["verify", "--model", str(model_path), *argv])
