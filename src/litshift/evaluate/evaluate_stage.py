@@ -29,7 +29,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import polars as pl
 import torch
 from rdkit import Chem
@@ -57,7 +56,7 @@ from litshift.evaluate.scoring import (
 from litshift.evaluate.testsets import (
     AssignedItem,
     TestSets,
-    assigned_items,
+    calibration_items,
     hose_training_examples,
     load_test_sets,
     split_rows,
@@ -266,10 +265,16 @@ def run(args: argparse.Namespace) -> int:
         tests, counts = load_test_sets(
             assigned, splits, literature, conformers, nuclei, max_atoms, args.match_policy
         )
-        valid = assigned_items(assigned, splits, conformers, nuclei, max_atoms, counts, "valid")
-        if 0 < args.calibration_molecules < len(valid):
-            picks = np.random.default_rng(args.seed).permutation(len(valid))
-            valid = [valid[i] for i in sorted(picks[: args.calibration_molecules])]
+        valid = calibration_items(
+            assigned,
+            splits,
+            conformers,
+            nuclei,
+            max_atoms,
+            counts,
+            args.calibration_molecules,
+            args.seed,
+        )
         logger.info(
             "%d assigned test items, %d literature test peak lists",
             len(tests.assigned),

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -31,6 +32,7 @@ __all__ = [
     "LiteratureItem",
     "TestSets",
     "assigned_items",
+    "calibration_items",
     "hose_training_examples",
     "load_test_sets",
     "split_rows",
@@ -110,6 +112,25 @@ def assigned_items(
         )
         items += [AssignedItem(example, solvent) for example in examples[split]]
     return items
+
+
+def calibration_items(
+    assigned: pa.Table,
+    splits: pa.Table,
+    conformers: Conformers,
+    nuclei: Sequence[str],
+    max_atoms: int,
+    counts: Counter[str],
+    limit: int,
+    seed: int,
+) -> list[AssignedItem]:
+    """Validation items the predictive std is calibrated on: all, or a seeded sample of
+    ``limit`` (0 = all) kept in split order, so evaluate and the verify benchmark agree."""
+    valid = assigned_items(assigned, splits, conformers, nuclei, max_atoms, counts, "valid")
+    if 0 < limit < len(valid):
+        picks = np.random.default_rng(seed).permutation(len(valid))
+        valid = [valid[i] for i in sorted(picks[:limit])]
+    return valid
 
 
 def _literature_items(

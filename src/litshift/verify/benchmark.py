@@ -385,7 +385,12 @@ def run(args: argparse.Namespace) -> int:
         csp5_version,
         load_model_predictor,
     )
-    from litshift.evaluate.testsets import assigned_items, hose_training_examples, split_rows
+    from litshift.evaluate.testsets import (
+        assigned_items,
+        calibration_items,
+        hose_training_examples,
+        split_rows,
+    )
     from litshift.tracking import stage_run
     from litshift.train.trainer import resolve_device
     from litshift.verify.decoys import formula_index
@@ -443,10 +448,16 @@ def run(args: argparse.Namespace) -> int:
         csp5 = None if args.skip_csp5 else csp5_version()
         if csp5 is not None:
             predictors.append(Csp5Predictor(nuclei, str(device), args.batch_size))
-        valid = assigned_items(assigned, splits, conformers, nuclei, max_atoms, counts, "valid")
-        if 0 < args.calibration_molecules < len(valid):
-            picks = np.random.default_rng(args.seed).permutation(len(valid))
-            valid = [valid[i] for i in sorted(picks[: args.calibration_molecules])]
+        valid = calibration_items(
+            assigned,
+            splits,
+            conformers,
+            nuclei,
+            max_atoms,
+            counts,
+            args.calibration_molecules,
+            args.seed,
+        )
         calibration = calibrate(predictors, valid, nuclei)
 
         structures = [s for lineup in lineups for s in lineup.structures]
