@@ -644,7 +644,10 @@ def _verification_section(data: ReportData) -> Html:
         + _table(
             ["split", "model", *(f"{n}: top-1 / top-3" for n in nuclei)],
             rows,
-            caption="Fraction of cases whose true structure ranks first / in the first three.",
+            caption=(
+                "Fraction of cases whose true structure ranks first / in the first three;"
+                " a random ranking of k candidates scores 1/k / 3/k."
+            ),
         )
         + _note(note)
         + "</section>"
