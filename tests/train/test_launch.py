@@ -14,6 +14,7 @@ import pytest
 
 from litshift.train.checkpoint import load_checkpoint
 from litshift.train.launch import (
+    TORCHRUN_SIGNALS,
     LaunchError,
     launch_argv,
     rendezvous_port,
@@ -31,6 +32,10 @@ def test_one_process_runs_the_command_itself() -> None:
     assert launch_argv(TRAIN, 1, 1, 8) == [PYTHON, "-m", "litshift.cli", *TRAIN]
 
 
+def test_torchrun_passes_slurms_warning_signal_on_to_its_workers() -> None:
+    assert TORCHRUN_SIGNALS.split(",") == ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1"]
+
+
 def test_one_node_runs_a_standalone_torchrun() -> None:
     assert launch_argv(TRAIN, 1, 4, 32) == [
         PYTHON,
@@ -38,6 +43,7 @@ def test_one_node_runs_a_standalone_torchrun() -> None:
         "torch.distributed.run",
         "--nproc_per_node=4",
         "--standalone",
+        f"--signals-to-handle={TORCHRUN_SIGNALS}",
         "-m",
         "litshift.cli",
         *TRAIN,
@@ -65,6 +71,7 @@ def test_several_nodes_run_one_torchrun_per_node_meeting_on_the_first() -> None:
         "--rdzv_backend=c10d",
         f"--rdzv_endpoint=gpu017:{rendezvous_port('123456')}",
         "--rdzv_id=123456",
+        f"--signals-to-handle={TORCHRUN_SIGNALS}",
         "-m",
         "litshift.cli",
         *TRAIN,

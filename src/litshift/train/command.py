@@ -11,6 +11,10 @@ Outputs of a run directory:
   once the outputs are complete (:mod:`litshift.train.resume`: a killed or retried job reruns the
   same command and continues from ``last.pt``, a finished run's rerun starts afresh).
 
+SIGTERM (preemption) or SIGUSR1 (``sbatch --signal=USR1@120``) during training ends the run
+after the current step with ``last.pt`` saved and no other output; the command then exits with
+128 + the signal number (:mod:`litshift.train.preemption`).
+
 Multi-process: ``litshift launch --procs-per-node N [--nodes M] -- train ...`` (torchrun, one
 per node; :mod:`litshift.train.launch`); every process builds the datasets, process 0 alone
 writes files and logs to MLflow.
@@ -43,6 +47,7 @@ from litshift.evaluate.predictors import CALIBRATION_FILE, calibrate_model
 from litshift.model.transformer import ShiftTransformer
 from litshift.tracking import StageRun, stage_run, tracking_uri
 from litshift.train.config import TrainConfig
+from litshift.train.preemption import TrainingPreempted
 from litshift.train.resume import (
     MODES,
     clear_checkpoints,
@@ -326,6 +331,10 @@ def run(args: argparse.Namespace) -> int:
                     name,
                     {k: round(v, 3) for k, v in final["test"].items() if k.startswith("mae")},
                 )
+    except TrainingPreempted as stop:
+        # no outputs: the job must fail, so that Snakemake retries it (or SLURM requeues it)
+        logger.warning("%s: %s", name, stop)
+        return 128 + stop.signum
     finally:
         if dist.is_available() and dist.is_initialized():
             dist.destroy_process_group()

@@ -15,6 +15,11 @@ Under Snakemake's SLURM executor the job's command already runs inside a one-tas
 22.05 shares CPUs, memory and GRES between overlapping steps) and drops the ``SLURM_*``
 variables of the outer step, as the executor's jobstep plugin does for its own ``srun``.
 
+torchrun also handles SIGUSR1 (``--signals-to-handle``, :data:`TORCHRUN_SIGNALS`): SLURM's
+warning before the time limit (``sbatch --signal=USR1@T``) then reaches the workers, which save
+a checkpoint and exit, as on SIGTERM. torchrun gives its workers 30 s to exit after it passes a
+signal on (``TORCH_ELASTIC_SHUTDOWN_TIMEOUT`` changes that).
+
 :func:`train_resources` is what the ``train`` rule asks the executor for; this module imports
 no torch, so the Snakefile can use it.
 """
@@ -30,6 +35,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 __all__ = [
+    "TORCHRUN_SIGNALS",
     "LaunchError",
     "configure_parser",
     "launch_argv",
@@ -52,6 +58,10 @@ _KEEP_SLURM = frozenset(
         "SLURM_SUBMIT_HOST",
     }
 )
+#: torchrun's default signals plus SIGUSR1 (sbatch --signal=USR1@T): torchrun then passes it on
+#: to its workers (which save a checkpoint, :mod:`litshift.train.preemption`) instead of dying
+#: of it and leaving them to train on, orphaned, until the job's end kills them
+TORCHRUN_SIGNALS = "SIGTERM,SIGINT,SIGHUP,SIGQUIT,SIGUSR1"
 #: ports 29500-39499: torchrun's default and above, below the usual ephemeral range
 _PORT_BASE, _PORT_SPAN = 29500, 10000
 
@@ -107,8 +117,9 @@ def launch_argv(
     if nodes == 1 and procs_per_node == 1:
         return [sys.executable, *module]
     torchrun = [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={procs_per_node}"]
+    workers = [f"--signals-to-handle={TORCHRUN_SIGNALS}", *module]
     if nodes == 1:
-        return [*torchrun, "--standalone", *module]
+        return [*torchrun, "--standalone", *workers]
     if first_host is None or job_id is None:
         raise LaunchError(
             f"{nodes} nodes need a SLURM allocation (SLURM_JOB_ID and SLURM_JOB_NODELIST); "
@@ -129,7 +140,7 @@ def launch_argv(
         f"--rdzv_endpoint={first_host}:{rendezvous_port(job_id)}",
         f"--rdzv_id={job_id}",
     ]
-    return [*srun, *torchrun, *rendezvous, *module]
+    return [*srun, *torchrun, *rendezvous, *workers]
 
 
 def srun_env(env: Mapping[str, str]) -> dict[str, str]:

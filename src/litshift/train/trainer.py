@@ -14,7 +14,9 @@ statistics stored in the model), so the two nuclei weigh alike. ``supervised`` d
 
 Reproducibility: batches are a pure function of (seed, step) (:func:`stream_indices`), and the
 checkpoint holds the optimizer, the step and the torch RNG state (dropout), so a run resumed
-from ``last.pt`` takes exactly the steps an uninterrupted run would have taken.
+from ``last.pt`` takes exactly the steps an uninterrupted run would have taken. SIGTERM or
+SIGUSR1 during training saves ``last.pt`` after the current step and stops every process there
+(:mod:`litshift.train.preemption`).
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ from litshift.train.losses import (
     sorted_matching_loss,
     sorted_matching_residuals,
 )
+from litshift.train.preemption import TrainingPreempted, stop_signals
 from litshift.train.schedule import learning_rate
 
 __all__ = [
@@ -450,6 +453,12 @@ def train(
         (tests of ``resume``); the result then has ``stop_reason="interrupted"``.
     description
         Extra self-description saved in every checkpoint (data counts, run name).
+
+    Raises
+    ------
+    TrainingPreempted
+        SIGTERM or SIGUSR1 arrived (:mod:`litshift.train.preemption`): every process stopped
+        after the same step and ``last.pt`` holds it; no final outputs are due.
     """
     rank, world = _rank_world()
     local_rank = int(os.environ.get("LOCAL_RANK", rank))
@@ -545,101 +554,125 @@ def train(
     stop_reason = "completed"
     if config.patience is not None and progress.bad_evals >= config.patience:
         stop_reason = "early_stopping"  # resumed after it stopped early, before its outputs
-    bar = tqdm(
-        total=total_steps,
-        initial=start,
-        disable=rank != 0,
-        unit="step",
-        desc=config.mode,
-        mininterval=0.5 if sys.stderr.isatty() else 30,
-    )
-    model.train()
-    while progress.step < total_steps and stop_reason == "completed":
-        tick = time.perf_counter()
-        labeled = _to(next(labeled_iter), device) if labeled_iter is not None else None
-        weak = _to(next(weak_iter), device) if weak_iter is not None else None
-        lr = learning_rate(progress.step, total_steps, config.lr, warmup_steps, config.min_lr_ratio)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+    with stop_signals() as stop:
+        bar = tqdm(
+            total=total_steps,
+            initial=start,
+            disable=rank != 0,
+            unit="step",
+            desc=config.mode,
+            mininterval=0.5 if sys.stderr.isatty() else 30,
+        )
+        model.train()
+        while progress.step < total_steps and stop_reason == "completed":
+            tick = time.perf_counter()
+            labeled = _to(next(labeled_iter), device) if labeled_iter is not None else None
+            weak = _to(next(weak_iter), device) if weak_iter is not None else None
+            lr = learning_rate(
+                progress.step, total_steps, config.lr, warmup_steps, config.min_lr_ratio
+            )
+            for group in optimizer.param_groups:
+                group["lr"] = lr
 
-        with _autocast(device, config.precision):
-            out = train_model(*_merge_inputs(labeled, weak), with_log_std=model.has_scale_head)
-        pred, log_std = out if model.has_scale_head else (out, None)  # (B1 + B2, N, K) each
-        l_atom, l_mol = _losses(pred.float(), labeled, weak, model, config)
-        loss = {
-            "supervised": l_atom,
-            "semi": l_atom + config.lambda_mol * l_mol,
-            "weak_only": l_mol,
-        }[config.mode]
-        if log_std is not None:  # trains the head only: its gradient never reaches the mean
-            loss = loss + nll_loss(pred.float(), log_std.float(), labeled, weak, model)
-        finite = _all_reduce(torch.isfinite(loss.detach()).float().reshape(1), dist.ReduceOp.MIN)
-        if not bool(finite.item()):
-            raise TrainingDivergedError(
-                f"non-finite loss at step {progress.step} (L_atom={l_atom.item():.4g}, "
-                f"L_mol={l_mol.item():.4g}, lr={lr:.3g}); check the data and lower train.lr"
+            with _autocast(device, config.precision):
+                out = train_model(*_merge_inputs(labeled, weak), with_log_std=model.has_scale_head)
+            pred, log_std = out if model.has_scale_head else (out, None)  # (B1 + B2, N, K) each
+            l_atom, l_mol = _losses(pred.float(), labeled, weak, model, config)
+            loss = {
+                "supervised": l_atom,
+                "semi": l_atom + config.lambda_mol * l_mol,
+                "weak_only": l_mol,
+            }[config.mode]
+            if log_std is not None:  # trains the head only: its gradient never reaches the mean
+                loss = loss + nll_loss(pred.float(), log_std.float(), labeled, weak, model)
+            # one collective per step carries both checks, so every process takes the same
+            # decision: a non-finite loss anywhere, and the stop signal any process received
+            checks = torch.stack(
+                [
+                    (~torch.isfinite(loss.detach())).float(),
+                    torch.tensor(float(stop.signum), device=device),
+                ]
             )
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        # the head is clipped apart, so its gradient cannot shrink the mean's update
-        grad_norm = nn.utils.clip_grad_norm_(model.mean_parameters(), config.clip_grad)
-        if model.has_scale_head:
-            grad_norm = grad_norm + nn.utils.clip_grad_norm_(
-                model.scale_heads.parameters(), config.clip_grad
-            )
-        if not bool(torch.isfinite(grad_norm)):
-            raise TrainingDivergedError(
-                f"non-finite gradient norm at step {progress.step} (loss={loss.item():.4g}, "
-                f"lr={lr:.3g}); check the data and lower train.lr"
-            )
-        optimizer.step()
-        progress.step += 1
-
-        seconds = time.perf_counter() - tick
-        molecules = sum(b.atomic_numbers.shape[0] for b in (labeled, weak) if b is not None)
-        for i, value in enumerate((l_atom.item(), l_mol.item(), molecules, seconds)):
-            progress.running[i] += value
-        session_molecules += molecules
-        session_seconds += seconds
-        bar.update(1)
-        bar.set_postfix(loss=f"{loss.item():.3f}", mol_s=f"{world * molecules / seconds:.0f}")
-
-        if progress.step % eval_every == 0 or progress.step == total_steps:
-            entry = _evaluate_and_record(
-                model, data.valid, config, device, progress, lr, steps_per_epoch, world
-            )
-            improved = entry["valid_mae"] < progress.best_metric
-            if improved:
-                progress.best_metric, progress.best_step, progress.bad_evals = (
-                    entry["valid_mae"],
-                    progress.step,
-                    0,
+            nonfinite, signum = _all_reduce(checks, dist.ReduceOp.MAX).tolist()
+            if nonfinite:
+                raise TrainingDivergedError(
+                    f"non-finite loss at step {progress.step} (L_atom={l_atom.item():.4g}, "
+                    f"L_mol={l_mol.item():.4g}, lr={lr:.3g}); check the data and lower train.lr"
                 )
-            else:
-                progress.bad_evals += 1
-            if rank == 0:
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            # the head is clipped apart, so its gradient cannot shrink the mean's update
+            grad_norm = nn.utils.clip_grad_norm_(model.mean_parameters(), config.clip_grad)
+            if model.has_scale_head:
+                grad_norm = grad_norm + nn.utils.clip_grad_norm_(
+                    model.scale_heads.parameters(), config.clip_grad
+                )
+            if not bool(torch.isfinite(grad_norm)):
+                raise TrainingDivergedError(
+                    f"non-finite gradient norm at step {progress.step} (loss={loss.item():.4g}, "
+                    f"lr={lr:.3g}); check the data and lower train.lr"
+                )
+            optimizer.step()
+            progress.step += 1
+
+            seconds = time.perf_counter() - tick
+            molecules = sum(b.atomic_numbers.shape[0] for b in (labeled, weak) if b is not None)
+            for i, value in enumerate((l_atom.item(), l_mol.item(), molecules, seconds)):
+                progress.running[i] += value
+            session_molecules += molecules
+            session_seconds += seconds
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.3f}", mol_s=f"{world * molecules / seconds:.0f}")
+
+            if progress.step % eval_every == 0 or progress.step == total_steps:
+                entry = _evaluate_and_record(
+                    model, data.valid, config, device, progress, lr, steps_per_epoch, world
+                )
+                improved = entry["valid_mae"] < progress.best_metric
                 if improved:
-                    save_checkpoint(checkpoint_state(with_optimizer=False), best_path)
+                    progress.best_metric, progress.best_step, progress.bad_evals = (
+                        entry["valid_mae"],
+                        progress.step,
+                        0,
+                    )
+                else:
+                    progress.bad_evals += 1
+                if rank == 0:
+                    if improved:
+                        save_checkpoint(checkpoint_state(with_optimizer=False), best_path)
+                    save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
+                    if on_eval is not None:
+                        on_eval(entry)
+                    logger.info(
+                        "step %d/%d valid MAE %s",
+                        progress.step,
+                        total_steps,
+                        {k: round(v, 3) for k, v in entry.items() if k.startswith("valid_mae")},
+                    )
+                if config.patience is not None and progress.bad_evals >= config.patience:
+                    stop_reason = "early_stopping"
+                    break
+            elif progress.step % config.checkpoint_every == 0 and rank == 0:
                 save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
-                if on_eval is not None:
-                    on_eval(entry)
-                logger.info(
-                    "step %d/%d valid MAE %s",
-                    progress.step,
-                    total_steps,
-                    {k: round(v, 3) for k, v in entry.items() if k.startswith("valid_mae")},
-                )
-            if config.patience is not None and progress.bad_evals >= config.patience:
-                stop_reason = "early_stopping"
+            if signum:
                 break
-        elif progress.step % config.checkpoint_every == 0 and rank == 0:
+            if halt_after is not None and progress.step - start >= halt_after:
+                stop_reason = "interrupted"
+                break
+        bar.close()
+        # agreed once more: the signal may have come after the last step's check (during its
+        # evaluation), and a run that got one writes no outputs
+        signum = _all_reduce(
+            torch.tensor([float(stop.signum)], device=device), dist.ReduceOp.MAX
+        ).item()
+        if signum and rank == 0:
             save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
-        if halt_after is not None and progress.step - start >= halt_after:
-            stop_reason = "interrupted"
-            break
-    bar.close()
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()  # best.pt is complete before any process reads it
+        if dist.is_available() and dist.is_initialized():
+            # best.pt (and a stopped run's last.pt) is complete before any process reads it or
+            # exits (torchrun would then terminate process 0)
+            dist.barrier()
+    if signum:
+        raise TrainingPreempted(int(signum), progress.step)
 
     if stop_reason != "interrupted":
         best = load_checkpoint(best_path)
