@@ -73,3 +73,17 @@ def test_paragraph_input_gives_the_solvent(model_path, tmp_path) -> None:
 def test_bad_input_stops_with_a_message(model_path, argv) -> None:
     with pytest.raises(SystemExit, match="litshift verify"):
         main(["verify", "--model", str(model_path), *argv])
+
+
+def test_svg_marks_atoms_without_a_peak(model_path, tmp_path) -> None:
+    """Ethylbenzene has six carbon environments for toluene's five 13C peaks: one group is
+    left without a peak and is drawn grey, apart from the worst-matching (orange/red) atoms."""
+    argv = ["verify", "--peaks", PEAKS, "--solvent", "CDCl3", "--model", str(model_path)]
+    argv += ["--smiles", "CCc1ccccc1", "--svg-dir", str(tmp_path / "svg")]
+    argv += ["--json", str(tmp_path / "r.json")]
+    assert main(argv) == 0
+    result = json.loads((tmp_path / "r.json").read_text())
+    unexplained = [r for r in result["candidates"][0]["assignment"] if r["observed"] is None]
+    assert any(r["nucleus"] == "13C" for r in unexplained)
+    (svg,) = (tmp_path / "svg").glob("*.svg")
+    assert "fill:#CCCCCC" in svg.read_text()

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from rdkit import Chem
 
 from litshift.chem.drawing import draw_svg, heavy_atom_notes
 from litshift.verify.candidates import Candidate
@@ -19,9 +20,10 @@ from litshift.verify.scoring import COMBINED, CandidateScore
 
 __all__ = ["assignment_rows", "candidate_svg", "ranking", "report_json", "text_report"]
 
-#: highlight colours: |z| >= 2 (a poor match) and the other worst atoms
+#: highlight colours: |z| >= 2 (a poor match), the other worst atoms, atoms no peak explains
 _BAD = (0.95, 0.45, 0.45)
 _POOR = (1.0, 0.8, 0.45)
+_MISSING = (0.8, 0.8, 0.8)
 
 
 def _finite(value: float | None) -> float | None:
@@ -138,29 +140,38 @@ def text_report(
     return "\n".join(lines)
 
 
+def _carrier(mol_h: Chem.Mol, atom: int) -> int:
+    """The heavy atom drawn for ``atom``: itself, or the atom a hydrogen sits on."""
+    a = mol_h.GetAtomWithIdx(atom)
+    return a.GetNeighbors()[0].GetIdx() if a.GetAtomicNum() == 1 and a.GetDegree() == 1 else atom
+
+
 def candidate_svg(
     candidate: Candidate, score: CandidateScore, nuclei: Sequence[str], worst: int = 3
 ) -> str:
     """The candidate with its assigned observed shifts on the atoms; the ``worst`` atom groups
-    by |z| highlighted (red when |z| >= 2), hydrogens through the atom carrying them."""
+    by |z| highlighted (red when |z| >= 2), atoms whose group got no peak in grey, hydrogens
+    through the atom carrying them."""
     mol_h = candidate.molecule.mol_h
     observed = np.full((mol_h.GetNumAtoms(), len(nuclei)), np.nan)
     badness: dict[int, float] = {}
+    missing: set[int] = set()
     for nucleus, assignment in score.assignments.items():
         k = list(nuclei).index(nucleus)
         for match in assignment.matches:
             atoms = candidate.user_atoms(match.atoms)
             if match.observed is not None:
                 observed[atoms, k] = match.observed
+            heavy_atoms = {_carrier(mol_h, atom) for atom in atoms}
+            if match.observed is None:
+                missing |= heavy_atoms
             if match.z is None:
                 continue
-            for atom in atoms:
-                heavy = mol_h.GetAtomWithIdx(atom)
-                if heavy.GetAtomicNum() == 1 and heavy.GetDegree() == 1:
-                    heavy = heavy.GetNeighbors()[0]
-                badness[heavy.GetIdx()] = max(badness.get(heavy.GetIdx(), 0.0), abs(match.z))
+            for heavy in heavy_atoms:
+                badness[heavy] = max(badness.get(heavy, 0.0), abs(match.z))
     chosen = sorted(badness, key=lambda a: (-badness[a], a))[:worst]
-    highlight = {a: _BAD if badness[a] >= 2 else _POOR for a in chosen}
+    highlight = {a: _MISSING for a in missing}
+    highlight.update({a: _BAD if badness[a] >= 2 else _POOR for a in chosen})
     p = score.probability.get(COMBINED)
-    legend = f"{candidate.name}: P = {_number(p, 3)}"
+    legend = f"{candidate.name}: P = {_number(p, 3)}" + (" (grey: no peak)" if missing else "")
     return draw_svg(mol_h, heavy_atom_notes(mol_h, observed, nuclei), legend, highlight)
