@@ -112,3 +112,28 @@ def test_an_atom_without_prediction_is_an_error() -> None:
     mean[0] = np.nan
     with pytest.raises(ValueError, match="no 13C prediction"):
         assign(mol_h, PeakList("13C", (18.0, 58.0), (None, None)), mean, _std(mean), GAUSSIAN)
+
+
+def test_an_integrated_multiplet_covers_several_classes_in_the_partial_branch() -> None:
+    """Toluene's 1H list against ethylbenzene: 8 integrated protons for 10, so no rule fits. The
+    5H aromatic multiplet must explain all five ring protons (three classes), and what stays
+    without a peak costs log(missing_probability) per missing class."""
+    mol_h = _mol("CCc1ccccc1")  # 1H classes: CH3, CH2, ortho, meta, para
+    mean = _exact(mol_h, 1, [1.24, 2.65, 7.20, 7.28, 7.18])
+    model = ErrorModel("gaussian", missing_probability=0.1)
+    peaks = PeakList("1H", (7.21, 2.35), (5, 3))
+    result = assign(mol_h, peaks, mean, _std(mean, 0.3), model)
+    assert result.branch.startswith("partial:")
+    ring = [a.GetIdx() for a in mol_h.GetAtoms() if a.GetAtomicNum() == 1 and a.GetIdx() >= 13]
+    multiplet = next(m for m in result.matches if m.observed == 7.21)
+    assert sorted(multiplet.atoms) == ring
+    # 2.35 (3H) is explained by protons of one or both aliphatic classes; the rest is missing
+    # or unexplained, and every proton and every slot is accounted for exactly once
+    aliphatic = [m for m in result.matches if m.observed == 2.35 and m.atoms]
+    missing = [m for m in result.matches if m.observed is None]
+    assert sum(len(m.atoms) for m in aliphatic + missing) == 5
+    methyl, methylene = {8, 9, 10}, {11, 12}
+    for m in missing:
+        size = 3 if set(m.atoms) <= methyl else 2
+        assert set(m.atoms) <= (methyl if size == 3 else methylene)
+        assert m.log_likelihood == pytest.approx(np.log(0.1) * len(m.atoms) / size)

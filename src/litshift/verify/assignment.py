@@ -11,7 +11,8 @@ training leaves the molecule out; verification cannot, since every candidate nee
 The fallback matches peaks to topological symmetry classes by the optimal *partial* assignment
 (:func:`scipy.optimize.linear_sum_assignment` on negative log-likelihoods): each peak goes to
 one class or stays unexplained, each class gets one peak or goes missing, with the costs of
-:class:`litshift.verify.likelihood.ErrorModel`. Its branch is ``partial:<skip reason>``.
+:class:`litshift.verify.likelihood.ErrorModel`; with integrations on every peak the same runs
+per proton, so one multiplet may cover several classes. Its branch is ``partial:<skip reason>``.
 
 Atom indices are in litshift order (``Chem.AddHs(Chem.MolFromSmiles(canonical_smiles))``).
 """
@@ -126,54 +127,73 @@ def _partial_assignment(
     model: ErrorModel,
     reason: str,
 ) -> Assignment:
-    """Optimal partial matching of peaks to symmetry classes (see the module docstring)."""
+    """Optimal partial matching of peaks to symmetry classes (see the module docstring).
+
+    When every peak carries an integration, the matching runs one level finer: a peak of n H is
+    n slots and every hydrogen a unit, so a multiplet can cover several classes (an aromatic
+    "7.26-7.15 (m, 5H)" explains the ortho, meta and para protons together). A missing class
+    then costs ``log(missing_probability)`` spread over its protons, as at the class level.
+    """
     atomic_number = Chem.GetPeriodicTable().GetAtomicNumber(element_of(peaks.nucleus))
     groups = element_classes(mol_h, atomic_number)
     exchangeable = exchangeable_hydrogens(mol_h)
     observed = np.asarray(peaks.shifts, dtype=np.float64)
-    n_peaks, n_groups = len(observed), len(groups)
-    mu, sigma = _pooled(groups, mean, std) if groups else (np.empty(0), np.empty(0))
+    missing_class = [
+        0.0 if set(g) <= exchangeable else -model.missing_log_probability for g in groups
+    ]
+    if peaks.n_h and all(n is not None for n in peaks.n_h):
+        slot_peak = [i for i, n in enumerate(peaks.n_h) for _ in range(int(n or 0))]
+        units = [[atom] for g in groups for atom in g]
+        unit_class = [c for c, g in enumerate(groups) for _ in g]
+        missing = np.array([missing_class[c] / len(groups[c]) for c in unit_class])
+    else:
+        slot_peak = list(range(len(observed)))
+        units, unit_class = groups, list(range(len(groups)))
+        missing = np.array(missing_class)
+    n_slots, n_units = len(slot_peak), len(units)
+    mu, sigma = _pooled(units, mean, std) if units else (np.empty(0), np.empty(0))
     unexplained = -model.unexplained_log_density(peaks.nucleus)
-    missing = np.array(
-        [0.0 if set(g) <= exchangeable else -model.missing_log_probability for g in groups]
-    )
-    # rows: peaks, then one "missing" row per group; columns: groups, then one "unexplained"
-    # column per peak. Dummy rows meet dummy columns at no cost.
-    cost = np.full((n_peaks + n_groups, n_groups + n_peaks), _FORBIDDEN)
-    if n_groups:
-        cost[:n_peaks, :n_groups] = -model.log_density(
-            observed[:, None] - mu[None, :], np.broadcast_to(sigma, (n_peaks, n_groups))
+    # rows: slots, then one "missing" row per unit; columns: units, then one "unexplained"
+    # column per slot. Dummy rows meet dummy columns at no cost.
+    cost = np.full((n_slots + n_units, n_units + n_slots), _FORBIDDEN)
+    if n_units:
+        slot_shift = observed[slot_peak]
+        cost[:n_slots, :n_units] = -model.log_density(
+            slot_shift[:, None] - mu[None, :], np.broadcast_to(sigma, (n_slots, n_units))
         )
-        cost[n_peaks + np.arange(n_groups), np.arange(n_groups)] = missing
-    cost[np.arange(n_peaks), n_groups + np.arange(n_peaks)] = unexplained
-    cost[n_peaks:, n_groups:] = 0.0
-    rows, cols = linear_sum_assignment(cost)
-    matches = []
-    for row, col in zip(rows, cols, strict=True):
-        if row < n_peaks and col < n_groups:
-            matches.append(
-                PeakMatch(
-                    int(row),
-                    float(observed[row]),
-                    tuple(groups[col]),
-                    float(mu[col]),
-                    float(sigma[col]),
-                    float(-cost[row, col]),
-                )
-            )
-        elif row < n_peaks:
-            matches.append(PeakMatch(int(row), float(observed[row]), (), None, None, -unexplained))
-        elif col < n_groups:
-            matches.append(
-                PeakMatch(
-                    None,
-                    None,
-                    tuple(groups[col]),
-                    float(mu[col]),
-                    float(sigma[col]),
-                    float(-missing[col]),
-                )
-            )
+        cost[n_slots + np.arange(n_units), np.arange(n_units)] = missing
+    cost[np.arange(n_slots), n_units + np.arange(n_slots)] = unexplained
+    cost[n_slots:, n_units:] = 0.0
+    explained: dict[int, list[int]] = {}  # peak -> units explaining it
+    terms: dict[tuple[str, int], float] = {}  # ("peak" | "unexplained" | "missing", i) -> sum
+    absent: dict[int, list[int]] = {}  # class -> its units without a peak
+    for row, col in zip(*linear_sum_assignment(cost), strict=True):
+        if row < n_slots and col < n_units:
+            key = ("peak", slot_peak[row])
+            explained.setdefault(slot_peak[row], []).append(col)
+        elif row < n_slots:
+            key = ("unexplained", slot_peak[row])
+        elif col < n_units:
+            key = ("missing", unit_class[col])
+            absent.setdefault(unit_class[col], []).append(col)
+        else:
+            continue
+        terms[key] = terms.get(key, 0.0) - float(cost[row, col])
+
+    def match(peak: int | None, unit_ids: list[int], term: float) -> PeakMatch:
+        atoms = sorted(a for u in unit_ids for a in units[u])
+        (m,), (sd,) = _pooled([atoms], mean, std)
+        return PeakMatch(
+            peak, None if peak is None else float(observed[peak]), tuple(atoms), m, sd, term
+        )
+
+    matches = [match(i, explained[i], terms["peak", i]) for i in explained]
+    matches += [
+        PeakMatch(i, float(observed[i]), (), None, None, term)
+        for (kind, i), term in terms.items()
+        if kind == "unexplained"
+    ]
+    matches += [match(None, absent[c], terms["missing", c]) for c in absent]
     matches.sort(key=lambda m: (m.observed is None, -(m.observed or 0.0), m.atoms))
     total = float(sum(m.log_likelihood for m in matches))
     return Assignment(peaks.nucleus, f"partial:{reason}", tuple(matches), total)
