@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -22,7 +19,6 @@ from litshift.train.checkpoint import (
 from litshift.train.command import load_data
 from litshift.train.config import TrainConfig, WeakFilters
 from litshift.train.trainer import TrainData, TrainingDivergedError, predict_ppm_std, train
-from tests.conftest import REPO
 from tests.training_data import TEST_MODEL, config_json, write_training_inputs
 
 
@@ -141,32 +137,3 @@ def test_config_rejects_unknown_keys_and_modes() -> None:
         TrainConfig(mode="unsupervised")
     filters = TrainConfig.from_dict({"weak_filters": {"elements": ["C", "H"]}}).weak_filters
     assert filters == WeakFilters(elements=("C", "H"))
-
-
-def test_two_process_ddp_run_on_gloo(inputs, tmp_path) -> None:
-    out = tmp_path / "ddp"
-    env = os.environ | {"OMP_NUM_THREADS": "1", "LITSHIFT_TRACKING": "0"}
-    command = [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        "--standalone",
-        "--nproc_per_node",
-        "2",
-        "-m",
-        "litshift.cli",
-        "train",
-        *inputs.cli_args(),
-        "--out",
-        str(out),
-        "--config-json",
-        config_json(max_steps=4, eval_every=2, device="cpu"),
-    ]
-    done = subprocess.run(
-        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["world_size"] == 2 and metrics["steps"] == 4
-    assert np.isfinite(metrics["test"]["mae"])
-    assert load_checkpoint(out / "checkpoints" / "last.pt")["world_size"] == 2
