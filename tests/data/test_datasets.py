@@ -14,6 +14,7 @@ from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.molecules import molecule_key
 from litshift.data.datasets import (
     StreamSampler,
+    bucketed_indices,
     build_labeled,
     build_weak,
     collate_labeled,
@@ -256,3 +257,47 @@ def test_ranks_read_interleaved_batches_of_one_stream() -> None:
     assert single == [rank0[0], rank1[0], rank0[1], rank1[1]]
     resumed = list(StreamSampler(10, 3, 0, start_step=2, end_step=4))
     assert resumed == single[2:]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 60),
+    batch=st.integers(1, 8),
+    window=st.integers(1, 6),
+    seed=st.integers(0, 2**16),
+)
+def test_bucketed_stream_keeps_every_item_once_per_window(n, batch, window, seed) -> None:
+    sizes = np.random.default_rng(seed).integers(5, 80, n)
+    for w in range(3):
+        served = [
+            bucketed_indices(sizes, batch, seed, w * window + j, window, order_seed=1)
+            for j in range(window)
+        ]
+        # the window's batches are exactly the plain stream's items, regrouped
+        plain = stream_indices(n, batch * window, seed, w)
+        assert sorted(np.concatenate(served)) == sorted(plain)
+
+
+def test_bucketed_batches_hold_similar_sizes_and_align_across_streams() -> None:
+    rng = np.random.default_rng(0)
+    labeled, weak = rng.integers(5, 80, 500), rng.integers(5, 80, 800)
+    window, spread_random, spread_bucketed, gaps = 16, [], [], []
+    for b in range(64):
+        random_batch = labeled[stream_indices(500, 16, 3, b)]
+        sizes_of = labeled[bucketed_indices(labeled, 16, 3, b, window, order_seed=9)]
+        other = weak[bucketed_indices(weak, 16, 4, b, window, order_seed=9)]
+        spread_random.append(random_batch.max() - random_batch.min())
+        spread_bucketed.append(sizes_of.max() - sizes_of.min())
+        gaps.append(abs(int(sizes_of.max()) - int(other.max())))
+    assert np.mean(spread_bucketed) < np.mean(spread_random) / 4
+    assert np.mean(gaps) < 12  # same size rank per step: the merged pass pads little
+
+
+def test_sampler_buckets_only_with_sizes() -> None:
+    sizes = np.arange(40)
+    plain = list(StreamSampler(40, 4, 0, start_step=0, end_step=5))
+    unsized = list(StreamSampler(40, 4, 0, start_step=0, end_step=5, window=8))
+    bucketed = list(StreamSampler(40, 4, 0, start_step=0, end_step=5, sizes=sizes, window=8))
+    assert plain == unsized
+    assert bucketed != plain
+    assert all(max(b) - min(b) < 10 for b in bucketed)  # window of 32 items, sorted by size

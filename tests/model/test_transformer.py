@@ -221,3 +221,42 @@ def test_uncertainty_head_leaves_the_mean_and_its_gradients_alone() -> None:
         plain(z, xyz, solvent, with_log_std=True)
     with pytest.raises(ValueError, match="uncertainty must be"):
         small_config(uncertainty="quantile")
+
+
+def _graph_inputs(smiles: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Atom categories ``(1, N, F)`` and bond counts ``(1, N, N)`` in litshift atom order."""
+    from litshift.chem.graph import molecular_graph
+
+    graph = molecular_graph(Chem.CanonSmiles(smiles))
+    features = torch.from_numpy(graph.features.astype("int64"))[None]
+    topology = torch.from_numpy(graph.topology.astype("int64"))[None]
+    return features, topology
+
+
+def test_graph_inputs_keep_the_symmetries_and_are_required() -> None:
+    torch.manual_seed(0)
+    net = ShiftTransformer(small_config(atom_features=True, topology_bias=True)).eval()
+    with torch.no_grad():  # the topology bias starts at zero: give it values to matter
+        net.topology_embed.weight.normal_()
+    smiles = "CC(=O)Nc1ccc(O)cc1"
+    z, xyz, _ = batch((smiles,))
+    features, topology = _graph_inputs(smiles)
+    solvent = torch.tensor([0])
+    perm = torch.randperm(z.shape[1], generator=torch.Generator().manual_seed(3))
+    rotation = random_rotation(torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        out = net(z, xyz, solvent, features, topology)
+        moved = net(z, xyz @ rotation.T + 2.0, solvent, features, topology)
+        permuted = net(
+            z[:, perm], xyz[:, perm], solvent, features[:, perm], topology[:, perm][:, :, perm]
+        )
+        no_topology = net(z, xyz, solvent, features, torch.zeros_like(topology))
+        plain_features = net(z, xyz, solvent, torch.ones_like(features), topology)
+    torch.testing.assert_close(moved, out, atol=1e-4, rtol=0)
+    torch.testing.assert_close(permuted, out[:, perm], atol=1e-5, rtol=0)
+    assert not torch.allclose(no_topology, out, atol=1e-4)  # both inputs reach the output
+    assert not torch.allclose(plain_features, out, atol=1e-4)
+    with pytest.raises(ValueError, match="atom features"):
+        net(z, xyz, solvent, None, topology)
+    with pytest.raises(ValueError, match="topology"):
+        net(z, xyz, solvent, features, None)

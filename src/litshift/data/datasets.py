@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import zip_longest
 from typing import NamedTuple
 
@@ -31,6 +31,7 @@ from rdkit import Chem
 from torch import Tensor
 from torch.utils.data import Sampler
 
+from litshift.chem.graph import molecular_graph
 from litshift.chem.molecules import MoleculeError, connectivity_key, mol_from_smiles, molecule_key
 from litshift.chem.nuclei import element_of, window_violation
 from litshift.chem.solvents import SOLVENT_CLASSES
@@ -42,6 +43,7 @@ __all__ = [
     "Structure",
     "LabeledExample",
     "WeakExample",
+    "ModelInputs",
     "LabeledBatch",
     "WeakBatch",
     "build_labeled",
@@ -52,6 +54,7 @@ __all__ = [
     "collate_labeled",
     "collate_weak",
     "StreamSampler",
+    "bucketed_indices",
     "stream_indices",
 ]
 
@@ -72,6 +75,22 @@ class Structure:
     """Shape ``N x 3``, float32, Angstrom."""
     solvent_class: int
     """Index into :data:`litshift.chem.solvents.SOLVENT_CLASSES`."""
+    features: np.ndarray = field(init=False, repr=False)
+    """Shape ``N x F`` uint8 atom categories (:func:`litshift.chem.graph.atom_features`)."""
+    topology: np.ndarray = field(init=False, repr=False)
+    """Shape ``N x N`` uint8 bond counts (:func:`litshift.chem.graph.topological_distances`)."""
+    symmetry: np.ndarray = field(init=False, repr=False)
+    """Shape ``N`` topological symmetry class per atom (predictions are averaged over them)."""
+
+    def __post_init__(self) -> None:
+        # derived from the SMILES here, once, so the graph inputs can never disagree with it
+        graph = molecular_graph(self.smiles)
+        if len(graph.symmetry) != len(self.atomic_numbers):
+            raise ValueError(
+                f"{self.smiles}: {len(self.atomic_numbers)} atoms given, "
+                f"{len(graph.symmetry)} in the SMILES with hydrogens"
+            )
+        self.features, self.topology, self.symmetry = graph
 
 
 @dataclass(slots=True)
@@ -92,15 +111,30 @@ class WeakExample(Structure):
     """One plan per model nucleus (None: no usable set of that nucleus)."""
 
 
-class LabeledBatch(NamedTuple):
-    """Padded labeled batch (padding: atomic number 0, mask False)."""
+class ModelInputs(NamedTuple):
+    """What :class:`~litshift.model.transformer.ShiftTransformer` reads, in its argument order."""
 
     atomic_numbers: Tensor
-    """Long ``B x N``."""
+    """Long ``B x N``; 0 marks padding."""
     coords: Tensor
     """Float ``B x N x 3``."""
     solvent_class: Tensor
     """Long ``B``."""
+    features: Tensor
+    """Long ``B x N x F`` atom categories (0 = padding)."""
+    topology: Tensor
+    """Long ``B x N x N`` bond counts."""
+
+
+class LabeledBatch(NamedTuple):
+    """Padded labeled batch (padding: atomic number 0, mask False); starts with the
+    :class:`ModelInputs` fields."""
+
+    atomic_numbers: Tensor
+    coords: Tensor
+    solvent_class: Tensor
+    features: Tensor
+    topology: Tensor
     targets: Tensor
     """Float ``B x N x K``, ppm."""
     target_mask: Tensor
@@ -108,14 +142,14 @@ class LabeledBatch(NamedTuple):
 
 
 class WeakBatch(NamedTuple):
-    """Padded weak batch; groups of all nuclei padded to one length ``G``."""
+    """Padded weak batch; groups of all nuclei padded to one length ``G``; starts with the
+    :class:`ModelInputs` fields."""
 
     atomic_numbers: Tensor
-    """Long ``B x N``."""
     coords: Tensor
-    """Float ``B x N x 3``."""
     solvent_class: Tensor
-    """Long ``B``."""
+    features: Tensor
+    topology: Tensor
     pool: Tensor
     """Float ``B x K x G x N``; row g of nucleus k averages the atoms of group g (weights 1/|g|)."""
     targets: Tensor
@@ -367,23 +401,28 @@ def target_scaler(
     return mean, std
 
 
-def collate_inputs(examples: Sequence[Structure]) -> tuple[Tensor, Tensor, Tensor]:
-    """Model inputs: atomic numbers ``B x N``, coords ``B x N x 3``, solvent class ``B``."""
+def collate_inputs(examples: Sequence[Structure]) -> ModelInputs:
+    """Pad structures to the largest of the batch (atomic number 0, features 0)."""
     n_max = max(len(e.atomic_numbers) for e in examples)
+    n_features = examples[0].features.shape[1]
     atomic_numbers = torch.zeros(len(examples), n_max, dtype=torch.long)
     coords = torch.zeros(len(examples), n_max, 3)
+    features = torch.zeros(len(examples), n_max, n_features, dtype=torch.long)
+    topology = torch.zeros(len(examples), n_max, n_max, dtype=torch.long)
     for b, example in enumerate(examples):
         n = len(example.atomic_numbers)
         atomic_numbers[b, :n] = torch.from_numpy(example.atomic_numbers)
         coords[b, :n] = torch.from_numpy(example.coords)
+        features[b, :n] = torch.from_numpy(example.features)
+        topology[b, :n, :n] = torch.from_numpy(example.topology)
     solvent = torch.tensor([e.solvent_class for e in examples], dtype=torch.long)
-    return atomic_numbers, coords, solvent
+    return ModelInputs(atomic_numbers, coords, solvent, features, topology)
 
 
 def collate_labeled(examples: Sequence[LabeledExample]) -> LabeledBatch:
     """Pad labeled examples to the largest molecule of the batch."""
-    atomic_numbers, coords, solvent = collate_inputs(examples)
-    B, N = atomic_numbers.shape
+    inputs = collate_inputs(examples)
+    B, N = inputs.atomic_numbers.shape
     K = examples[0].targets.shape[1]
     targets = torch.zeros(B, N, K)
     mask = torch.zeros(B, N, K, dtype=torch.bool)
@@ -391,13 +430,13 @@ def collate_labeled(examples: Sequence[LabeledExample]) -> LabeledBatch:
         n = len(example.atomic_numbers)
         targets[b, :n] = torch.from_numpy(example.targets)
         mask[b, :n] = torch.from_numpy(example.mask)
-    return LabeledBatch(atomic_numbers, coords, solvent, targets, mask)
+    return LabeledBatch(*inputs, targets, mask)
 
 
 def collate_weak(examples: Sequence[WeakExample]) -> WeakBatch:
     """Pad weak examples; build the group-averaging matrices from their match plans."""
-    atomic_numbers, coords, solvent = collate_inputs(examples)
-    B, N = atomic_numbers.shape
+    inputs = collate_inputs(examples)
+    B, N = inputs.atomic_numbers.shape
     K = len(examples[0].plans)
     G = max((len(p.groups) for e in examples for p in e.plans if p is not None), default=1)
     pool = torch.zeros(B, K, G, N)
@@ -412,7 +451,7 @@ def collate_weak(examples: Sequence[WeakExample]) -> WeakBatch:
             n_groups = len(plan.groups)
             targets[b, k, :n_groups] = torch.tensor(plan.targets, dtype=torch.float32)
             mask[b, k, :n_groups] = True
-    return WeakBatch(atomic_numbers, coords, solvent, pool, targets, mask)
+    return WeakBatch(*inputs, pool, targets, mask)
 
 
 def stream_indices(n: int, batch_size: int, seed: int, batch_number: int) -> np.ndarray:
@@ -432,10 +471,31 @@ def stream_indices(n: int, batch_size: int, seed: int, batch_number: int) -> np.
     return out
 
 
+def bucketed_indices(
+    sizes: np.ndarray, batch_size: int, seed: int, batch_number: int, window: int, order_seed: int
+) -> np.ndarray:
+    """Batch ``batch_number`` of the :func:`stream_indices` stream, regrouped by molecule size.
+
+    Why: a batch is padded to its largest molecule and attention costs N², so random batches
+    of 10- to 70-atom molecules waste most of a CPU step on padding. Windows of ``window``
+    consecutive batches of the stream are sorted by size and cut into ``window`` batches of
+    similar molecules, served in an order drawn from ``order_seed``; every item is still seen
+    once per pass and the result is a pure function of the arguments (resumable, DDP-safe).
+    Two streams given the same ``order_seed`` and ``window`` (labeled and weak) serve batches of
+    the same size rank at every step, so their merged forward pass is padded little too.
+    """
+    w, j = divmod(batch_number, window)
+    items = stream_indices(len(sizes), batch_size * window, seed, w)
+    items = items[np.argsort(sizes[items], kind="stable")]
+    slot = np.random.default_rng([order_seed, w]).permutation(window)[j]
+    return items[slot * batch_size : (slot + 1) * batch_size]
+
+
 class StreamSampler(Sampler[list[int]]):
     """Batch sampler over :func:`stream_indices` for steps ``[start_step, end_step)``.
 
     At step ``s`` process ``rank`` of ``world_size`` reads global batch ``s * world_size + rank``.
+    With ``sizes`` and ``window > 1`` batches are bucketed by size (:func:`bucketed_indices`).
     """
 
     def __init__(
@@ -447,12 +507,18 @@ class StreamSampler(Sampler[list[int]]):
         end_step: int,
         rank: int = 0,
         world_size: int = 1,
+        sizes: np.ndarray | None = None,
+        window: int = 1,
+        order_seed: int = 0,
     ) -> None:
         if n == 0:
             raise ValueError("cannot sample batches from an empty dataset")
+        if sizes is not None and len(sizes) != n:
+            raise ValueError(f"{len(sizes)} sizes for {n} items")
         self.n, self.batch_size, self.seed = n, batch_size, seed
         self.start_step, self.end_step = start_step, end_step
         self.rank, self.world_size = rank, world_size
+        self.sizes, self.window, self.order_seed = sizes, window, order_seed
 
     def __len__(self) -> int:
         return max(self.end_step - self.start_step, 0)
@@ -460,4 +526,9 @@ class StreamSampler(Sampler[list[int]]):
     def __iter__(self) -> Iterator[list[int]]:
         for step in range(self.start_step, self.end_step):
             batch = step * self.world_size + self.rank
-            yield stream_indices(self.n, self.batch_size, self.seed, batch).tolist()
+            if self.sizes is None or self.window <= 1:
+                yield stream_indices(self.n, self.batch_size, self.seed, batch).tolist()
+            else:
+                yield bucketed_indices(
+                    self.sizes, self.batch_size, self.seed, batch, self.window, self.order_seed
+                ).tolist()

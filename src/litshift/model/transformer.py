@@ -47,6 +47,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from litshift.chem.graph import FEATURE_SIZES, MAX_TOPOLOGY
+
 __all__ = ["SOLVENT_MODES", "UNCERTAINTY_MODES", "ModelConfig", "PRESETS", "ShiftTransformer"]
 
 SOLVENT_MODES: tuple[str, ...] = ("cls", "global_bias", "none")
@@ -71,6 +73,10 @@ class ModelConfig:
     n_solvent_classes: int = 3  # order = litshift.chem.solvents.SOLVENT_CLASSES
     # "none" | "gaussian": a per-atom log-std head (checkpoints without the field load as "none")
     uncertainty: str = "none"
+    # chemistry handed to the network (litshift.chem.graph); off = the published element tokens
+    # and 3D distances only (checkpoints without the fields load as off)
+    atom_features: bool = False  # aromaticity, hybridization, degree, H count, charge, ring size
+    topology_bias: bool = False  # a learned per-head attention bias per bond count
 
     def __post_init__(self) -> None:
         self.nuclei = tuple(self.nuclei)  # JSON/YAML round trips turn tuples into lists
@@ -217,6 +223,13 @@ class ShiftTransformer(nn.Module):
         self.config = config
         n_out = len(config.nuclei)
         self.atom_embed = nn.Embedding(config.n_atom_types, config.d_model, padding_idx=0)
+        if config.atom_features:
+            # one table for all features: row offsets[f] + category (category 0 = padding)
+            offsets = torch.tensor((0, *FEATURE_SIZES[:-1])).cumsum(0)
+            self.register_buffer("feature_offsets", offsets, persistent=False)
+            self.feature_embed = nn.Embedding(sum(FEATURE_SIZES), config.d_model)
+        if config.topology_bias:
+            self.topology_embed = nn.Embedding(MAX_TOPOLOGY + 2, config.n_heads)
         self.cls_token = nn.Parameter(torch.zeros(config.d_model))
         self.cls_pair_bias = nn.Parameter(torch.zeros(config.n_heads))  # [CLS] row/col bias
         self.distance_bias = GaussianDistanceBias(
@@ -244,6 +257,8 @@ class ShiftTransformer(nn.Module):
         self.distance_bias.reset_parameters()
         if config.solvent_mode == "global_bias":
             nn.init.zeros_(self.solvent_offset.weight)  # start with no solvent effect
+        if config.topology_bias:
+            nn.init.zeros_(self.topology_embed.weight)  # geometry alone at the start
         if config.uncertainty == "gaussian":
             # Built last and from a forked RNG: the mean's initial values and the dropout masks
             # of training stay those of the same model without the head.
@@ -274,6 +289,8 @@ class ShiftTransformer(nn.Module):
         atomic_numbers: Tensor,
         coords: Tensor,
         solvent_class: Tensor,
+        features: Tensor | None = None,
+        topology: Tensor | None = None,
         with_log_std: bool = False,
     ) -> Tensor | tuple[Tensor, Tensor]:
         """
@@ -285,6 +302,11 @@ class ShiftTransformer(nn.Module):
             Cartesian coordinates in Angstrom, ``B x N x 3``.
         solvent_class
             Long tensor ``B`` indexing :data:`litshift.chem.solvents.SOLVENT_CLASSES`.
+        features
+            Long ``B x N x F`` atom categories (:func:`litshift.chem.graph.atom_features`);
+            required when the model uses ``atom_features``, ignored otherwise.
+        topology
+            Long ``B x N x N`` bond counts; required for ``topology_bias``, ignored otherwise.
         with_log_std
             Also return the uncertainty head's output (only for ``uncertainty="gaussian"``).
 
@@ -310,6 +332,11 @@ class ShiftTransformer(nn.Module):
         padded = types == 0  # (B, N)
         dist = dist.masked_fill(padded[:, :, None] | padded[:, None, :], 0.0)  # (B, N, N)
         atom_bias = self.distance_bias(dist, types)  # (B, H, N, N)
+        if self.config.topology_bias:
+            if topology is None:
+                raise ValueError("this model needs the topology input (topology_bias=True)")
+            hops = topology.clamp(0, MAX_TOPOLOGY + 1)  # (B, N, N)
+            atom_bias = atom_bias + self.topology_embed(hops).permute(0, 3, 1, 2)
         pair = F.pad(atom_bias, (1, 0, 1, 0))  # (B, H, N+1, N+1); [CLS] at index 0
         cls_bias = self.cls_pair_bias.view(1, -1, 1).to(pair.dtype)  # (1, H, 1)
         pair[:, :, 0, :] = cls_bias
@@ -318,7 +345,13 @@ class ShiftTransformer(nn.Module):
         cls = self.cls_token.expand(B, -1)  # (B, D)
         if self.config.solvent_mode == "cls":
             cls = cls + self.solvent_embed(solvent_class)  # (B, D)
-        x = torch.cat([cls[:, None, :], self.atom_embed(types)], dim=1)  # (B, N+1, D)
+        tokens = self.atom_embed(types)  # (B, N, D)
+        if self.config.atom_features:
+            if features is None:
+                raise ValueError("this model needs the atom features input (atom_features=True)")
+            categories = features + self.feature_offsets  # (B, N, F)
+            tokens = tokens + self.feature_embed(categories).sum(-2) * (types > 0)[..., None]
+        x = torch.cat([cls[:, None, :], tokens], dim=1)  # (B, N+1, D)
         x = self.embed_dropout(x)
         key_padding = F.pad(types == 0, (1, 0), value=False)  # (B, N+1)
 

@@ -103,6 +103,11 @@ class TrainConfig:
     """DataLoader worker processes per training process."""
     eval_batch: int = 64
     """Molecules per evaluation batch."""
+    bucket_window: int = 16
+    """Batches sorted together by molecule size (1 = random batches; see
+    :func:`litshift.data.datasets.bucketed_indices`)."""
+    ema_decay: float | None = None
+    """Decay of the weight average used for validation and export (None = raw weights)."""
     match_policy: str = "litshift"
     """Count-mismatch policy of L_mol (litshift.train.matching): litshift | paper."""
     max_weak: int | None = None
@@ -115,6 +120,10 @@ class TrainConfig:
             raise ValueError(f"train.mode must be one of {MODES}, got {self.mode!r}")
         if self.batch_labeled < 1 or self.batch_weak < 1:
             raise ValueError("train.batch_labeled and train.batch_weak must be >= 1")
+        if self.bucket_window < 1:
+            raise ValueError(f"train.bucket_window must be >= 1, got {self.bucket_window}")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise ValueError(f"train.ema_decay must be in (0, 1) or null, got {self.ema_decay}")
         if not 0 <= self.warmup_frac < 1:
             raise ValueError(f"train.warmup_frac must be in [0, 1), got {self.warmup_frac}")
 

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
@@ -45,6 +46,7 @@ from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.data.datasets import (
     LabeledBatch,
     LabeledExample,
+    ModelInputs,
     StreamSampler,
     Structure,
     WeakBatch,
@@ -61,6 +63,7 @@ from litshift.train.checkpoint import (
     save_checkpoint,
 )
 from litshift.train.config import TrainConfig
+from litshift.train.ema import WeightAverage
 from litshift.train.losses import (
     atom_loss,
     gaussian_nll,
@@ -81,6 +84,7 @@ __all__ = [
     "predict_ppm",
     "predict_ppm_std",
     "resolve_device",
+    "symmetrize",
     "train",
     "weak_loss",
 ]
@@ -157,21 +161,24 @@ def _autocast(device: torch.device, precision: str) -> AbstractContextManager[An
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
-def _merge_inputs(
-    labeled: LabeledBatch | None, weak: WeakBatch | None
-) -> tuple[Tensor, Tensor, Tensor]:
+def _merge_inputs(labeled: LabeledBatch | None, weak: WeakBatch | None) -> ModelInputs:
     """Stack the labeled and weak molecules into one padded model input."""
-    parts = [b for b in (labeled, weak) if b is not None]
+    parts = [ModelInputs(*b[: len(ModelInputs._fields)]) for b in (labeled, weak) if b is not None]
+    if len(parts) == 1:
+        return parts[0]
     n_max = max(b.atomic_numbers.shape[1] for b in parts)
-    pad = [n_max - b.atomic_numbers.shape[1] for b in parts]
-    atomic_numbers = torch.cat(
-        [nn.functional.pad(b.atomic_numbers, (0, p)) for b, p in zip(parts, pad, strict=True)]
-    )  # (B1 + B2, N)
-    coords = torch.cat(
-        [nn.functional.pad(b.coords, (0, 0, 0, p)) for b, p in zip(parts, pad, strict=True)]
-    )  # (B1 + B2, N, 3)
-    solvent = torch.cat([b.solvent_class for b in parts])  # (B1 + B2,)
-    return atomic_numbers, coords, solvent
+
+    def padded(b: ModelInputs) -> ModelInputs:
+        p = n_max - b.atomic_numbers.shape[1]
+        return ModelInputs(
+            F.pad(b.atomic_numbers, (0, p)),  # (B, N)
+            F.pad(b.coords, (0, 0, 0, p)),  # (B, N, 3)
+            b.solvent_class,  # (B,)
+            F.pad(b.features, (0, 0, 0, p)),  # (B, N, F)
+            F.pad(b.topology, (0, p, 0, p)),  # (B, N, N)
+        )
+
+    return ModelInputs(*(torch.cat(t) for t in zip(*map(padded, parts), strict=True)))
 
 
 def labeled_loss(
@@ -246,6 +253,19 @@ def nll_loss(
     return torch.stack(terms).mean() if terms else log_std.sum() * 0.0
 
 
+def symmetrize(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Replace each atom's row of ``values`` (``N x K``) by the mean over its symmetry class.
+
+    Topologically equivalent atoms (a methyl's three H, a phenyl's ortho carbons) have one
+    shift; a network reading one 3D conformer sees them in slightly different geometries and
+    would otherwise give each its own value.
+    """
+    counts = np.bincount(classes)[:, None]  # (C, 1)
+    sums = np.zeros((len(counts), values.shape[1]), dtype=np.float64)
+    np.add.at(sums, classes, values)
+    return (sums / counts)[classes].astype(values.dtype)
+
+
 @torch.no_grad()
 def _predict(
     model: ShiftTransformer,
@@ -254,22 +274,29 @@ def _predict(
     device: torch.device,
     precision: str,
     with_std: bool,
-) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-    """``(mean, std or None)`` in ppm, each ``N x K``, per example in input order."""
+) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """``(mean, std or None)`` in ppm, each ``N x K`` and averaged over symmetry classes, per
+    example in input order (batched by size: little padding)."""
     was_training = model.training
     model.eval()
-    for start in range(0, len(examples), batch_size):
-        chunk = examples[start : start + batch_size]
-        batch = collate_inputs(chunk)
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].atomic_numbers))
+    out: list[tuple[np.ndarray, np.ndarray | None]] = [None] * len(examples)  # type: ignore[list-item]
+    for start in range(0, len(order), batch_size):
+        chunk = order[start : start + batch_size]
+        batch = collate_inputs([examples[i] for i in chunk])
         with _autocast(device, precision):
-            out = model(*(t.to(device) for t in batch), with_log_std=with_std)
-        pred, log_std = out if with_std else (out, None)  # (B, N, K) each
+            result = model(*(t.to(device) for t in batch), with_log_std=with_std)
+        pred, log_std = result if with_std else (result, None)  # (B, N, K) each
         ppm = model.to_ppm(pred.float()).cpu().numpy()
         std = model.std_to_ppm(log_std.float()).cpu().numpy() if log_std is not None else None
-        for b, e in enumerate(chunk):
-            n = len(e.atomic_numbers)
-            yield ppm[b, :n], (std[b, :n] if std is not None else None)
+        for b, i in enumerate(chunk):
+            n, classes = len(examples[i].atomic_numbers), examples[i].symmetry
+            out[i] = (
+                symmetrize(ppm[b, :n], classes),
+                symmetrize(std[b, :n], classes) if std is not None else None,
+            )
     model.train(was_training)
+    return out
 
 
 def predict_ppm(
@@ -381,7 +408,19 @@ def _loader(
     pin: bool,
 ) -> Iterator[Any]:
     rank, world = _rank_world()
-    sampler = StreamSampler(len(examples), batch_size, seed, start, end, rank, world)
+    sizes = np.array([len(e.atomic_numbers) for e in examples])
+    sampler = StreamSampler(
+        len(examples),
+        batch_size,
+        seed,
+        start,
+        end,
+        rank,
+        world,
+        sizes=sizes,
+        window=config.bucket_window,
+        order_seed=config.seed,  # shared by both streams: labeled and weak sizes match per step
+    )
     return iter(
         DataLoader(
             examples,  # type: ignore[arg-type]  # a list is a map-style dataset
@@ -481,6 +520,7 @@ def train(
     model.set_target_scaler(torch.as_tensor(mean), torch.as_tensor(std))
     model.to(device)
     optimizer = model.configure_optimizer(config.lr, config.weight_decay)
+    ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None
 
     steps_per_epoch = math.ceil(max(len(data.train), 1) / (config.batch_labeled * world))
     total_steps = config.epochs * steps_per_epoch
@@ -503,6 +543,8 @@ def train(
             )
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
         progress = _Progress(**state["progress"])
         _set_rng_state(state["rng"])
         logger.info("resumed from %s at step %d of %d", last_path, progress.step, total_steps)
@@ -538,6 +580,8 @@ def train(
                 "world_size": world,
                 "total_steps": total_steps,
             }
+            if ema is not None:
+                state["ema"] = ema.state_dict()
         return state
 
     start = progress.step
@@ -613,6 +657,8 @@ def train(
                     f"lr={lr:.3g}); check the data and lower train.lr"
                 )
             optimizer.step()
+            if ema is not None:
+                ema.update(model)
             progress.step += 1
 
             seconds = time.perf_counter() - tick
@@ -625,21 +671,23 @@ def train(
             bar.set_postfix(loss=f"{loss.item():.3f}", mol_s=f"{world * molecules / seconds:.0f}")
 
             if progress.step % eval_every == 0 or progress.step == total_steps:
-                entry = _evaluate_and_record(
-                    model, data.valid, config, device, progress, lr, steps_per_epoch, world
-                )
-                improved = entry["valid_mae"] < progress.best_metric
-                if improved:
-                    progress.best_metric, progress.best_step, progress.bad_evals = (
-                        entry["valid_mae"],
-                        progress.step,
-                        0,
+                # validation and best.pt see the averaged weights; last.pt holds both
+                with ema.applied(model) if ema is not None else nullcontext():
+                    entry = _evaluate_and_record(
+                        model, data.valid, config, device, progress, lr, steps_per_epoch, world
                     )
-                else:
-                    progress.bad_evals += 1
-                if rank == 0:
+                    improved = entry["valid_mae"] < progress.best_metric
                     if improved:
+                        progress.best_metric, progress.best_step, progress.bad_evals = (
+                            entry["valid_mae"],
+                            progress.step,
+                            0,
+                        )
+                    else:
+                        progress.bad_evals += 1
+                    if rank == 0 and improved:
                         save_checkpoint(checkpoint_state(with_optimizer=False), best_path)
+                if rank == 0:
                     save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
                     if on_eval is not None:
                         on_eval(entry)
