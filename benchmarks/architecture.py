@@ -81,7 +81,7 @@ def run_variant(
     out = Path(args.work) / f"{slug}.seed{seed}"
     results = Path(args.results)
     command = [
-        sys.executable, "-m", "litshift", "train",
+        str(Path(sys.executable).with_name("litshift")), "train",
         "--assigned", str(results / "curated/assigned.parquet"),
         "--splits", str(results / "splits/assigned_splits.parquet"),
         "--weak", str(results / "splits/weak_train.parquet"),

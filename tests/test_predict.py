@@ -190,3 +190,18 @@ def test_ensemble_of_models_on_the_command_line(model_path, tmp_path) -> None:
     a, b = pl.read_parquet(output), pl.read_parquet(single)
     np.testing.assert_allclose(a["shift_ppm"], b["shift_ppm"], rtol=1e-6)
     np.testing.assert_allclose(a["shift_std_ppm"], b["shift_std_ppm"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("smiles", ["CCO", "OCC", "Cc1ccccc1", "c1ccccc1", "CC(C)(C)C"])
+def test_topologically_equivalent_atoms_get_one_shift(model_path, smiles) -> None:
+    predictor = load_model_predictor([model_path], torch.device("cpu"))
+    molecule = prepare(0, smiles, "CDCl3", embed_geometry, 512)
+    (distribution,) = predictor.predict_distribution([molecule.structure], ["CDCl3"])
+    _, (shifts,) = predict_molecules(predictor, [molecule], ["1H", "13C"])
+    std = distribution.std[molecule.litshift_index]  # user order, like shifts
+    classes = np.asarray(list(Chem.CanonicalRankAtoms(molecule.mol_h, breakTies=False)))
+    for rank in np.unique(classes):
+        atoms = np.flatnonzero(classes == rank)
+        for values in (shifts, std):
+            for atom in atoms[1:]:  # e.g. each methyl H equals the first one
+                np.testing.assert_allclose(values[atom], values[atoms[0]], atol=1e-5)

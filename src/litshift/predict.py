@@ -45,11 +45,12 @@ from litshift.data.datasets import Structure
 from litshift.data.io import atomic_path, reject_row, rows_to_table, write_table
 from litshift.evaluate.predictors import ModelPredictor, load_model_predictor
 from litshift.evaluate.uncertainty import interval
+from litshift.release import PIPELINE_MODEL, default_model
 from litshift.train.trainer import resolve_device
 
 __all__ = [
-    "DEFAULT_MODEL",
     "PreparedMolecule",
+    "model_paths",
     "configure_parser",
     "prepare",
     "predict_molecules",
@@ -59,9 +60,20 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: the model `make report` trains (run "semi" of config.yaml)
-DEFAULT_MODEL = "results/models/semi/model.pt"
 STAGE = "predict"
+
+
+def model_paths(given: Sequence[str] | None) -> list[Path]:
+    """The ``--model`` paths, or the default model (:func:`litshift.release.default_model`),
+    saying on stderr which one is used; exits with one line when there is none."""
+    if given:
+        return [Path(p) for p in given]
+    try:
+        path, line = default_model()
+    except FileNotFoundError as err:
+        raise SystemExit(f"litshift: {err}") from None
+    print(line, file=sys.stderr)
+    return [path]
 
 
 @dataclass(slots=True)
@@ -216,7 +228,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--model",
         action="append",
         default=None,
-        help=f"checkpoint (default {DEFAULT_MODEL}); repeat for a deep ensemble",
+        help=f"checkpoint; repeat for a deep ensemble (default: {PIPELINE_MODEL} when it exists "
+        "in the working directory, else the release model shipped with litshift)",
     )
     parser.add_argument("--nucleus", default=None, help="comma-separated nuclei (default: all)")
     parser.add_argument("--smiles-column", default="smiles")
@@ -233,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("INPUT needs an OUTPUT path")
     device = resolve_device(args.device)
     try:
-        predictor = load_model_predictor([Path(p) for p in args.model or [DEFAULT_MODEL]], device)
+        predictor = load_model_predictor(model_paths(args.model), device)
         predictor.batch_size = args.batch_size
         nuclei = args.nucleus.split(",") if args.nucleus else list(predictor.nuclei)
         _check_nuclei(predictor, nuclei)

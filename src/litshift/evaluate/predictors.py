@@ -43,6 +43,7 @@ from litshift.evaluate.uncertainty import (
     Calibration,
     ShiftDistribution,
     combine_members,
+    coverage,
     fit_calibration,
 )
 from litshift.model.transformer import ShiftTransformer
@@ -58,6 +59,7 @@ __all__ = [
     "Predictor",
     "RawDistribution",
     "calibrate_model",
+    "coverage_metrics",
     "csp5_version",
     "fit_calibration_on",
     "load_model_predictor",
@@ -231,6 +233,40 @@ def calibrate_model(
     predictor = ModelPredictor("model", (model,), model.config.nuclei, device, batch_size)
     raw = predictor.raw_distribution(examples, [])
     return fit_calibration_on(raw, examples, model.config.nuclei)
+
+
+def coverage_metrics(
+    model: ShiftTransformer,
+    calibration: Calibration,
+    examples: Sequence[LabeledExample],
+    device: torch.device,
+    batch_size: int = 64,
+    levels: Sequence[float] = (0.5, 0.8, 0.95),
+) -> dict[str, float]:
+    """``cov<level>.<nucleus>``: the fraction of labeled atoms inside the calibrated central
+    intervals (what a model card reports next to the MAE)."""
+    predictor = ModelPredictor(
+        "model", (model,), model.config.nuclei, device, batch_size, (calibration,)
+    )
+    distributions = predictor.predict_distribution(examples, [])
+    metrics: dict[str, float] = {}
+    for k, nucleus in enumerate(model.config.nuclei):
+        use = [
+            e.mask[:, k] & np.isfinite(d.mean[:, k])
+            for e, d in zip(examples, distributions, strict=True)
+        ]
+        if not any(u.any() for u in use):
+            continue
+        residuals = np.concatenate(
+            [
+                d.mean[u, k] - e.targets[u, k]
+                for e, d, u in zip(examples, distributions, use, strict=True)
+            ]
+        )
+        stds = np.concatenate([d.std[u, k] for d, u in zip(distributions, use, strict=True)])
+        for level in levels:
+            metrics[f"cov{round(100 * level)}.{nucleus}"] = coverage(residuals, stds, level)
+    return metrics
 
 
 def load_model_predictor(

@@ -43,7 +43,7 @@ from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.molecules import molecule_key
 from litshift.data.datasets import build_labeled, build_weak
 from litshift.data.io import atomic_path, read_table
-from litshift.evaluate.predictors import CALIBRATION_FILE, calibrate_model
+from litshift.evaluate.predictors import CALIBRATION_FILE, calibrate_model, coverage_metrics
 from litshift.model.transformer import ShiftTransformer
 from litshift.tracking import StageRun, stage_run, tracking_uri
 from litshift.train.config import TrainConfig
@@ -319,11 +319,15 @@ def run(args: argparse.Namespace) -> int:
                     "device": str(device),
                     "counts": dict(sorted(counts.items())),
                 }
+                # the std scale litshift predict applies, fitted on this run's validation split,
+                # and the coverage of its intervals on the test split
+                calibration = calibrate_model(result.model, data.valid, device, config.eval_batch)
+                if test:
+                    final["test"] |= coverage_metrics(
+                        result.model, calibration, test, device, config.eval_batch
+                    )
                 _write_outputs(out, config, result, final, summary)
-                # the std scale litshift predict applies, fitted on this run's validation split
-                calibrate_model(result.model, data.valid, device, config.eval_batch).save(
-                    out / CALIBRATION_FILE
-                )
+                calibration.save(out / CALIBRATION_FILE)
                 _log_outputs(tracker, out, result, final)
                 mark_finished(out / "checkpoints", result.steps)
                 logger.info(

@@ -668,7 +668,9 @@ def train(
             session_molecules += molecules
             session_seconds += seconds
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.3f}", mol_s=f"{world * molecules / seconds:.0f}")
+            bar.set_postfix(
+                loss=f"{loss.item():.3f}", mol_s=f"{world * molecules / seconds:.0f}", refresh=False
+            )
 
             if progress.step % eval_every == 0 or progress.step == total_steps:
                 # validation and best.pt see the averaged weights; last.pt holds both

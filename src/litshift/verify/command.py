@@ -20,7 +20,8 @@ from pathlib import Path
 from litshift.chem.conformers import embed_geometry
 from litshift.chem.solvents import classify
 from litshift.data.io import atomic_path
-from litshift.predict import DEFAULT_MODEL
+from litshift.predict import model_paths
+from litshift.release import PIPELINE_MODEL
 from litshift.train.matching import POLICIES
 from litshift.verify.candidates import prepare_candidates, read_candidates_file
 from litshift.verify.likelihood import add_error_model_arguments, error_model_from_args
@@ -59,7 +60,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--model",
         action="append",
         default=None,
-        help=f"checkpoint; repeat for a deep ensemble (default {DEFAULT_MODEL})",
+        help=f"checkpoint; repeat for a deep ensemble (default: {PIPELINE_MODEL} when it exists "
+        "in the working directory, else the release model shipped with litshift)",
     )
     parser.add_argument("--json", help="write the full result (ranking + assignments) here")
     parser.add_argument("--svg-dir", help="directory for one annotated SVG per candidate")
@@ -99,10 +101,9 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         raise SystemExit("litshift verify: no candidates (give --smiles and/or --candidates)")
 
+    paths = model_paths(args.model)
     try:
-        predictor = load_model_predictor(
-            [Path(p) for p in args.model or [DEFAULT_MODEL]], resolve_device(args.device)
-        )
+        predictor = load_model_predictor(paths, resolve_device(args.device))
     except (OSError, ValueError) as err:
         raise SystemExit(f"litshift verify: cannot load the model: {err}") from None
     peaks, ignored = {}, {}
@@ -142,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
         settings = {
             "solvent": solvent,
             "solvent_class": solvent_class,
-            "models": [str(p) for p in args.model or [DEFAULT_MODEL]],
+            "models": [str(p) for p in paths],
             "error_model": {
                 "likelihood": model.likelihood,
                 "dof": model.dof,

@@ -1,0 +1,186 @@
+"""The release model's card: what it was trained on, how well it does, where it should not be used.
+
+Everything on the card is read from the training run's own files (``metrics.json``,
+``config.json``, ``calibration.json``), so the card cannot drift from the checkpoint beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["DATA_SOURCES", "KNOWN_LIMITS", "model_card"]
+
+#: (source, what the model took from it, licence)
+DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
+    (
+        "NMRShiftDB2 (nmrshiftdb.nmr.uni-koeln.de), NMR8K subset via CASCADE",
+        "atom-assigned 1H/13C spectra: training split only",
+        "CC BY-SA (data), MIT (CASCADE subset)",
+    ),
+    (
+        "NMRShiftDB2 JSON-lines records",
+        "molecule-level shift sets (weak labels) when the run is semi-supervised",
+        "CC BY-SA",
+    ),
+    (
+        "NMRExtractor / NMRBank literature paragraphs",
+        "peak lists of the training file (weak labels, semi runs); the test file is held out",
+        "MIT",
+    ),
+)
+
+KNOWN_LIMITS: tuple[str, ...] = (
+    "Trained on small organic molecules of NMRShiftDB2 (H, C, N, O, S, P, F, Cl, Br, I, Si, B "
+    "mostly); metals, radicals, charged species and heavy main-group elements are out of its "
+    "domain and can be wrong by tens of ppm (e.g. C-I and Si-CH3 carbons).",
+    "One MMFF conformer per molecule: flexible molecules and conformer-dependent shifts "
+    "(diastereotopic CH2 protons) are averaged over topological symmetry classes, not over "
+    "conformers.",
+    "Solvent enters as three classes (CDCl3, DMSO-d6, other); most NMRShiftDB2 training "
+    "spectra have an unreported solvent, so solvent effects are learned from few examples.",
+    "Exchangeable protons (OH, NH, SH) depend on concentration, temperature and water content; "
+    "their predictions are the least reliable 1H values.",
+    "Intervals are calibrated on the validation split (Gaussian, one scale per nucleus); errors "
+    "have heavier tails than a Gaussian, so 50 % intervals over-cover.",
+)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _metric_rows(split: Mapping[str, float], nuclei: list[str]) -> list[list[str]]:
+    """Per nucleus and solvent class: MAE, atoms, and the interval coverages when present."""
+    rows = []
+    for nucleus in nuclei:
+        if f"mae.{nucleus}" not in split:
+            continue
+        coverage = " / ".join(
+            f"{split[f'cov{level}.{nucleus}']:.3f}"
+            for level in (50, 80, 95)
+            if f"cov{level}.{nucleus}" in split
+        )
+        rows.append(
+            [
+                nucleus,
+                "all",
+                f"{split[f'mae.{nucleus}']:.3f}",
+                f"{int(split[f'n.{nucleus}']):,}",
+                coverage or "–",
+            ]
+        )
+        for solvent in ("CDCl3", "DMSO-d6", "other"):
+            key = f"mae.{nucleus}.{solvent}"
+            if key in split:
+                rows.append(
+                    [
+                        nucleus,
+                        solvent,
+                        f"{split[key]:.3f}",
+                        f"{int(split[f'n.{nucleus}.{solvent}']):,}",
+                        "",
+                    ]
+                )
+    return rows
+
+
+def model_card(
+    metrics: Mapping[str, Any],
+    config: Mapping[str, Any],
+    calibration: Mapping[str, Any],
+    commit: str,
+    command: str,
+    baselines: Mapping[str, Mapping[str, float]] | None = None,
+) -> str:
+    """Markdown model card of one finished ``litshift train`` run.
+
+    Parameters
+    ----------
+    metrics, config, calibration
+        The run's ``metrics.json``, ``config.json`` and ``calibration.json``.
+    commit
+        Git commit the model was trained at.
+    command
+        The command that trained and packaged it (reproducibility).
+    baselines
+        Optional name -> ``{"mae.1H": ..., "mae.13C": ...}`` on the same test split.
+    """
+    nuclei = [
+        k.removeprefix("mae.")
+        for k in metrics["test"]
+        if k.count(".") == 1 and k.startswith("mae.")
+    ]
+    counts = metrics.get("counts", {})
+    model = config.get("model", {})
+    scales = calibration.get("scales", {})
+    parts = [
+        "# litshift release model",
+        "",
+        "Predicts 1H and 13C chemical shifts (ppm) with a calibrated standard deviation per atom "
+        "from a structure and a solvent class. Used by `litshift predict` and `litshift verify` "
+        "when no `--model` is given and the working directory holds no pipeline model.",
+        "",
+        "## Training",
+        "",
+        f"- Commit: `{commit}`",
+        f"- Command: `{command}`",
+        f"- Mode: {config['mode']}; preset {config['preset']} with {model or 'no overrides'}",
+        f"- Steps: {metrics['steps']} (best validation at step {metrics['best_step']}, "
+        f"stop: {metrics['stop_reason']}); {metrics['train_seconds'] / 60:.0f} min of training "
+        f"on {metrics.get('device', 'cpu')}, {metrics['n_parameters']:,} parameters",
+        f"- Optimizer: AdamW lr {config['lr']}, batch {config['batch_labeled']} labeled"
+        + (
+            f" + {config['batch_weak']} weak (λ = {config['lambda_mol']})"
+            if config["mode"] == "semi"
+            else ""
+        )
+        + f", cosine schedule, weight EMA {config.get('ema_decay')}",
+        f"- Examples: {counts.get('labeled.examples.train', '?'):,} training, "
+        f"{counts.get('labeled.examples.valid', '?'):,} validation (early stopping, calibration), "
+        f"{counts.get('labeled.examples.test', '?'):,} test molecule-solvent pairs"
+        + (f"; {counts['weak.examples']:,} weak examples" if counts.get("weak.examples") else ""),
+        "- Split: the default pipeline split (`config.yaml` `split:`, seed and "
+        "InChIKey-connectivity groups); validation and test molecules and the literature test "
+        "file were never trained on, so the figures below are held out.",
+        "",
+        "## Data sources",
+        "",
+        _table([list(row) for row in DATA_SOURCES], ["source", "used for", "licence"]),
+        "",
+        "## Test metrics (held-out assigned test split, atom level, ppm)",
+        "",
+        _table(
+            _metric_rows(metrics["test"], nuclei),
+            ["nucleus", "solvent class", "MAE", "atoms", "coverage 50 / 80 / 95 %"],
+        ),
+        "",
+    ]
+    if baselines:
+        rows = [
+            [name, *(f"{values.get(f'mae.{n}', float('nan')):.3f}" for n in nuclei)]
+            for name, values in baselines.items()
+        ]
+        rows.append(["this model", *(f"{metrics['test'][f'mae.{n}']:.3f}" for n in nuclei)])
+        parts += [
+            "Same test split, other predictors:",
+            "",
+            _table(rows, ["predictor", *nuclei]),
+            "",
+        ]
+    parts += [
+        "## Calibration",
+        "",
+        "The uncertainty head's std is multiplied by one factor per nucleus fitted on the "
+        "validation split (Gaussian NLL): "
+        + ", ".join(f"{n} × {s['all']:.3f}" for n, s in scales.items())
+        + ". Coverage of the resulting intervals on the test split is in the table above.",
+        "",
+        "## Known limits",
+        "",
+        *(f"- {limit}" for limit in KNOWN_LIMITS),
+        "",
+    ]
+    return "\n".join(parts)
