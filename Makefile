@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make report` and `make test`.
+# Two commands on a fresh machine: `make report` and `make test` (`make ablations` adds the
+# ablation runs to the report).
 # Both set up .venv idempotently first (re-installed only when pyproject.toml changes).
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ STAMP := $(VENV)/.litshift-installed
 TORCH_SPEC ?= torch==2.13.0
 PYTEST_ARGS ?= -n 2
 
-.PHONY: all report test setup system-deps lint clean
+.PHONY: all report ablations test setup system-deps lint clean
 
 all: report
 
@@ -26,6 +27,12 @@ $(STAMP): pyproject.toml Makefile
 SNAKEMAKE := $(BIN)/snakemake --workflow-profile workflow/profiles/default
 
 report: $(STAMP)
+	$(SNAKEMAKE) --cores all results/report.html
+
+# The ablation runs x seeds (config.yaml `ablations:`) and their summary first: the report
+# depends on the summary only once it exists, so the second call re-renders it with them.
+ablations: $(STAMP)
+	$(SNAKEMAKE) --cores all results/ablations/summary.parquet
 	$(SNAKEMAKE) --cores all results/report.html
 
 test: $(STAMP) system-deps

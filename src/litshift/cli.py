@@ -60,6 +60,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litshift.evaluate.evaluate_stage",
         "score every trained model, HOSE and CSP5 on the held-out test sets",
     ),
+    "summarize-ablations": (
+        "litshift.evaluate.ablations_stage",
+        "ablation runs x seeds -> validation MAE mean and spread (ablations/summary.parquet)",
+    ),
+    "release": (
+        "litshift.release.command",
+        "package a finished run as the shipped release model, with its model card",
+    ),
     "report": ("litshift.report.command", "render results/report.html from the pipeline outputs"),
     "catalog": ("litshift.data.catalog", "(re)build the DuckDB catalog of curated tables"),
     "sql": ("litshift.data.sql", "run a SQL query against the DuckDB catalog"),

@@ -6,12 +6,14 @@ import json
 import re
 import struct
 
+import polars as pl
 import pytest
 
 from litshift.cli import main
 from litshift.report.collect import collect
 from litshift.report.page import FIGURES, PUBLISHED, render
 from tests.pipeline_results import (
+    ABLATIONS,
     TRACKED_RUNS,
     pipeline_config,
     shared_tiny_pipeline,
@@ -80,26 +82,41 @@ def test_report_reads_curves_and_counts_back_from_mlflow(pipeline, monkeypatch) 
     assert offline.leakage is None and offline.mlflow_runs == {}
 
 
-def test_missing_runs_become_notes_not_errors(pipeline) -> None:
+def test_ablations_show_mean_and_spread_over_seeds(pipeline) -> None:
+    root, report, config = pipeline
+    with tracking_env(root, enabled=False):
+        data = collect(root / "results", config)
+    assert data.ablations is not None
+    overall = data.ablations.filter(data.ablations["solvent_class"] == "all")
+    assert set(overall["run"]) == set(ABLATIONS["runs"]) and set(overall["n_seeds"]) == {2}
+    page = report.read_text()
+    assert 'id="fig-lambda"' in page and 'id="fig-solvent"' in page
+    assert "Weak-only collapse" in page and "2 seeds</span>" in page
+    assert "Ablations not run" not in page and "not at equal budget" not in page
+
+
+def test_missing_ablations_and_runs_become_notes_not_errors(pipeline) -> None:
     root, _, config = pipeline
     config = config | {"train": config["train"] | {"runs": {"semi": {}}}}
     with tracking_env(root, enabled=False):
         data = collect(root / "results", config)
+    data.ablations = None
     data.metrics = data.metrics.filter(data.metrics["model"].is_in(["HOSE", "semi"]))
     page = render(data, worst_molecules=1)
     assert 'id="headline"' in page and "not trained" in page
-    assert "needs at least two runs differing only in lambda_mol" in page
+    assert page.count("Ablations not run — `make ablations` trains them (4 runs × 2 seeds") == 2
+    assert "core-hours at the default budget (6 steps; the semi run took" in page
     assert 'id="fig-parity-13C"' in page and 'id="fig-solvent"' not in page
+    assert 'id="fig-lambda"' not in page
 
 
-def test_confounded_comparisons_are_flagged(pipeline) -> None:
+def test_ablations_at_another_budget_are_flagged(pipeline) -> None:
     root, _, config = pipeline
     with tracking_env(root, enabled=False):
         data = collect(root / "results", config)
-    data.runs["semi_global_bias"].config["max_steps"] = 600
+    data.ablations = data.ablations.with_columns(max_steps=pl.lit(600, pl.Int64))
     page = render(data, worst_molecules=0)
-    assert "besides the solvent input, these runs differ in max_steps: semi=6, " in page
-    assert "semi_global_bias=600" in page and "besides the training mode" not in page
+    assert "The ablations trained max_steps 600, the headline runs 6" in page
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (make system-deps)")

@@ -27,6 +27,7 @@ localrules:
     collect_molecules,
     conformers,
     catalog,
+    summarize_ablations,
 
 
 LOGS = "results/logs"
@@ -37,3 +38,8 @@ ENV = "../../envs/litshift.yaml"
 def window_args(windows):
     """`--window 1H=-1,15 ...` from a config mapping nucleus -> [lo, hi]."""
     return " ".join(f"--window {nuc}={lo},{hi}" for nuc, (lo, hi) in windows.items())
+
+
+def if_exists(path):
+    """An optional input: ``[path]`` when it is on disk, else nothing (never a reason to build it)."""
+    return [path] if os.path.exists(path) else []

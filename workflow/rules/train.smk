@@ -1,4 +1,6 @@
-# Training: one job per run of config["train"]["runs"], each into results/models/{run}/.
+# Training: one job per headline run of config["train"]["runs"] into results/models/{run}/,
+# and (`make ablations` only) one per run and seed of config["ablations"] into
+# results/ablations/models/{run}_seed{seed}/: the same rule, the `prefix` wildcard tells them apart.
 # A job runs on train.resources.nodes nodes with train.resources.gpus GPUs each (the SLURM
 # executor turns these resources into --nodes and --gpus/--gres, `slurm_partition` into -p);
 # `litshift launch` starts one process per GPU (torchrun; one torchrun per node via srun).
@@ -7,6 +9,7 @@
 import json
 import re
 
+from litshift.train.ablations import ablation_config, ablation_names
 from litshift.train.config import run_config, run_names
 from litshift.train.launch import train_resources
 
@@ -15,24 +18,34 @@ TRAIN_NODES = TRAIN["resources"]["nodes"]
 #: processes per node: one per GPU (one on a CPU node) unless configured
 TRAIN_PROCS = TRAIN["resources"]["processes_per_node"] or max(TRAIN["resources"]["gpus"], 1)
 TRAIN_RUNS = run_names(TRAIN)
-#: metrics of every configured run (the report depends on these)
+#: metrics of every headline run (the report depends on these)
 TRAIN_METRICS = expand("results/models/{run}/metrics.json", run=TRAIN_RUNS)
+ABLATIONS = config["ablations"]
+ABLATION_RUNS = ablation_names(ABLATIONS)
+#: the resolved run config by output prefix and run folder (a typo fails when planning)
+RUN_CONFIGS = {
+    "": {run: run_config(TRAIN, run) for run in TRAIN_RUNS},
+    "ablations/": {run: ablation_config(TRAIN, ABLATIONS, run) for run in ABLATION_RUNS},
+}
 
 
 rule train:
     wildcard_constraints:
-        run="|".join(map(re.escape, TRAIN_RUNS)),
+        prefix="(ablations/)?",
+        run="|".join(map(re.escape, TRAIN_RUNS + ABLATION_RUNS)),
     input:
         assigned=rules.curate_assigned.output.table,
         splits=rules.split.output.splits,
         weak=rules.split.output.weak,
         conformers="results/conformers/done.json",
     output:
-        model="results/models/{run}/model.pt",
-        metrics="results/models/{run}/metrics.json",
-        calibration="results/models/{run}/calibration.json",
+        model="results/{prefix}models/{run}/model.pt",
+        metrics="results/{prefix}models/{run}/metrics.json",
+        calibration="results/{prefix}models/{run}/calibration.json",
     params:
-        cfg=lambda wildcards: json.dumps(run_config(TRAIN, wildcards.run)),
+        cfg=lambda wildcards: json.dumps(RUN_CONFIGS[wildcards.prefix][wildcards.run]),
+        # MLflow run name: semi, ablations/lambda_4_seed1
+        name=lambda wildcards: f"{wildcards.prefix}{wildcards.run}",
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
         out=lambda wildcards, output: os.path.dirname(output.model),
         budget=config["budget"],
@@ -41,9 +54,9 @@ rule train:
         # the job's CPUs on a node, shared by its processes
         proc_threads=lambda wildcards, threads: max(threads // TRAIN_PROCS, 1),
     log:
-        f"{LOGS}/train/{{run}}.log",
+        f"{LOGS}/{{prefix}}train/{{run}}.log",
     benchmark:
-        f"{BENCH}/train/{{run}}.tsv"
+        f"{BENCH}/{{prefix}}train/{{run}}.tsv"
     threads: TRAIN["resources"]["threads"]
     resources:
         mem_mb=TRAIN["resources"]["mem_mb"],
@@ -57,6 +70,7 @@ rule train:
         " --cpus-per-node {threads} --"
         " train --assigned {input.assigned} --splits {input.splits}"
         " --weak {input.weak} --conformers {params.conformer_dir} --out {params.out}"
+        " --run-name {params.name}"
         " --config-json {params.cfg:q} --budget {params.budget} --threads {params.proc_threads}"
         " --resume auto > {log} 2>&1"
 

@@ -250,6 +250,34 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("branch", pa.string()),  # plan_match branch or partial:<skip reason>
         ]
     ),
+    # Stage summarize_ablations (results/ablations/summary.parquet, `make ablations`): the
+    # validation MAE (ppm) of every ablation run over its seeds, per nucleus and solvent class
+    # ("all" = every validation atom of the nucleus); mae_std is the sample std (null with one
+    # seed). The run's knobs come from its config.json, overrides is the declared JSON.
+    "ablation_summary": pa.schema(
+        [
+            pa.field("run", pa.string(), nullable=False),
+            pa.field("nucleus", pa.string(), nullable=False),
+            pa.field("solvent_class", pa.string(), nullable=False),  # all | CDCl3 | ...
+            pa.field("mode", pa.string(), nullable=False),
+            pa.field("lambda_mol", pa.float64(), nullable=False),
+            pa.field("solvent_mode", pa.string(), nullable=False),
+            pa.field("match_policy", pa.string(), nullable=False),
+            pa.field("overrides", pa.string(), nullable=False),
+            pa.field("seeds", pa.list_(pa.int64()), nullable=False),  # seeds that scored it
+            pa.field("n_seeds", pa.int64(), nullable=False),
+            pa.field("n_atoms", pa.int64(), nullable=False),  # validation atoms of the group
+            pa.field("mae_mean", pa.float64(), nullable=False),
+            pa.field("mae_std", pa.float64()),
+            pa.field("mae_min", pa.float64(), nullable=False),
+            pa.field("mae_max", pa.float64(), nullable=False),
+            pa.field("max_steps", pa.int64()),  # the configured budget (null = epochs)
+            pa.field("steps_mean", pa.float64(), nullable=False),  # trained (early stopping)
+            pa.field("wall_seconds_mean", pa.float64(), nullable=False),
+            pa.field("wall_seconds_total", pa.float64(), nullable=False),
+            pa.field("budget", pa.string(), nullable=False),
+        ]
+    ),
 }
 
 

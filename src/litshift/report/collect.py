@@ -1,7 +1,8 @@
 """Everything the report shows, read from the pipeline's outputs and MLflow.
 
 Files are found through the catalog's layout (:data:`litshift.data.catalog.VIEWS`), the
-training run directories (``models/<run>/{config,metrics,history}.json``) and the Snakemake
+training run directories (``models/<run>/{config,metrics,history}.json``), the ablation summary
+(``ablations/summary.parquet``, when `make ablations` ran) and the Snakemake
 benchmark files (``benchmarks/**/*.tsv``). MLflow supplies the learning curves, the split
 stage's leakage-guard counts and the run ids; each MLflow run is matched to the files it
 produced by a logged number (a training run by its test MAE, the split run by its row counts),
@@ -27,6 +28,8 @@ from typing import Any
 import polars as pl
 
 from litshift.data.catalog import VIEWS
+from litshift.data.io import read_table
+from litshift.evaluate.ablations import SUMMARY
 from litshift.tracking import DEFAULT_EXPERIMENT, tracking_enabled, tracking_uri
 
 __all__ = [
@@ -101,6 +104,9 @@ class ReportData:
     versions: dict[str, str] = field(default_factory=dict)
     verify_summary: dict[str, Any] = field(default_factory=dict)
     """``verify/summary.json`` of the decoy benchmark ({} when it did not run)."""
+    ablations: pl.DataFrame | None = None
+    """``ablations/summary.parquet`` (schema ``ablation_summary``; None: `make ablations` did
+    not run)."""
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -292,4 +298,9 @@ def collect(results: str | Path, config: Mapping[str, Any], repo: str | Path = "
         git=git_commit(repo),
         versions=package_versions(),
         verify_summary=_read_json(results / "verify" / "summary.json"),
+        ablations=(
+            pl.from_arrow(read_table(results / SUMMARY, "ablation_summary"))
+            if (results / SUMMARY).exists()
+            else None
+        ),
     )

@@ -48,23 +48,18 @@ plt.rcParams.update(
 
 _PALETTE = plt.get_cmap("tab10").colors
 _SPARE = plt.get_cmap("tab20b").colors
-#: one color per model everywhere in the report (the default config's runs all differ)
+#: one color per model everywhere in the report: headline runs, baselines and the ablation runs
+#: drawn as their own series (the λ-sweep runs share semi's line; lambda_16 is the [CLS]
+#: reference of the solvent comparison)
 _FIXED = {
     "supervised": _PALETTE[0],
     "semi": _PALETTE[1],
     "CSP5": _PALETTE[2],
     "weak_only": _PALETTE[3],
-    "semi_global_bias": _PALETTE[4],
-    "semi_no_solvent": _PALETTE[5],
+    "global_bias": _PALETTE[4],
+    "no_solvent": _PALETTE[5],
     "HOSE": _PALETTE[7],
-    "semi_lambda_0": _PALETTE[9],
-    "semi_lambda_1": _PALETTE[6],
-    "semi_lambda_4": _PALETTE[8],
-    "semi_lambda_16": _PALETTE[1],
-    "semi_lambda_32": (0.2, 0.2, 0.2),
-    "semi_paper_policy": _SPARE[0],
-    "atom level": _PALETTE[6],
-    "molecule level": _PALETTE[7],
+    "lambda_16": _PALETTE[1],
 }
 
 

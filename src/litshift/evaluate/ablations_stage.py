@@ -1,0 +1,44 @@
+"""Stage ``summarize_ablations``: ablation run folders -> ``results/ablations/summary.parquet``.
+
+The CLI of :mod:`litshift.evaluate.ablations`: reads every ``<run>_seed<seed>`` folder given,
+checks that each run has all configured seeds and writes the schema-checked summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+from litshift.data.io import write_table
+from litshift.evaluate.ablations import read_seed_run, summarize
+from litshift.tracking import stage_run
+
+__all__ = ["configure_parser", "run"]
+
+logger = logging.getLogger(__name__)
+
+STAGE = "summarize_ablations"
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("runs", nargs="*", help="ablation run folders (<run>_seed<seed>)")
+    parser.add_argument(
+        "--seeds", default=None, help="comma-separated seeds every run must have (default: any)"
+    )
+    parser.add_argument(
+        "--overrides-json", default="{}", help="declared overrides per run (ablations.runs)"
+    )
+    parser.add_argument("--out", required=True, help="Parquet file to write")
+
+
+def run(args: argparse.Namespace) -> int:
+    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
+    with stage_run(STAGE, {"runs": len(args.runs), "seeds": args.seeds}) as tracker:
+        rows = summarize(
+            (read_seed_run(path) for path in args.runs), seeds, json.loads(args.overrides_json)
+        )
+        table = write_table(rows, args.out, "ablation_summary")
+        tracker.log_metrics({"rows": table.num_rows, "run_folders": len(args.runs)})
+    logger.info("ablations: %d run folders -> %d rows in %s", len(args.runs), len(rows), args.out)
+    return 0
