@@ -2,12 +2,18 @@
 # and CSP5 when installed, scored on the assigned test split and the held-out literature
 # molecules. Outputs feed the DuckDB views eval_predictions / eval_metrics and the report.
 EVALUATE = config["evaluate"]
+#: the model shipped in the package (make release), scored beside the pipeline's runs when present
+SHIPPED_MODEL = [
+    path
+    for path in [os.path.join(workflow.basedir, "src/litshift/release/model.pt")]
+    if os.path.exists(path)
+]
 
 
 rule evaluate:
     input:
         metrics=TRAIN_METRICS,
-        models=expand("results/models/{run}/model.pt", run=TRAIN_RUNS),
+        models=expand("results/models/{run}/model.pt", run=TRAIN_RUNS) + SHIPPED_MODEL,
         assigned=rules.curate_assigned.output.table,
         splits=rules.split.output.splits,
         weak=rules.split.output.weak,
