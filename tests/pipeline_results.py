@@ -235,7 +235,7 @@ def run_tiny_pipeline(root: Path) -> Path:
                 r / "splits/weak_train.parquet",
                 r / "splits/literature_test.parquet",
                 "--out",
-                r / "conformers/molecules.parquet",
+                r / "molecules/molecules.parquet",
             ],
         )
         _step(
@@ -244,7 +244,7 @@ def run_tiny_pipeline(root: Path) -> Path:
             [
                 "conformers",
                 "shard",
-                r / "conformers/molecules.parquet",
+                r / "molecules/molecules.parquet",
                 "--shard",
                 "0",
                 "--n-shards",
@@ -380,7 +380,7 @@ def run_tiny_pipeline(root: Path) -> Path:
                 "--conformers",
                 r / "conformers",
                 "--pool",
-                r / "conformers/molecules.parquet",
+                r / "molecules/molecules.parquet",
                 r / "curated/unassigned.parquet",
                 "--models",
                 r / "models/semi/model.pt",

@@ -40,7 +40,7 @@ def test_pipeline_runs_then_has_nothing_to_do(pipeline, monkeypatch) -> None:
         "splits/literature_test.parquet",
         "splits/assigned_splits.parquet",
         "splits/weak_train.parquet",
-        "conformers/molecules.parquet",
+        "molecules/molecules.parquet",
         "conformers/done.json",
         "models/supervised/model.pt",
         "models/semi/metrics.json",

@@ -13,7 +13,7 @@ rule conformers_shard:
     wildcard_constraints:
         shard=r"\d{4}",
     input:
-        "results/conformers/molecules.parquet",
+        "results/molecules/molecules.parquet",
     output:
         "results/conformers/shard-{shard}.parquet",
     params:

@@ -43,7 +43,7 @@ rule collect_molecules:
         weak=rules.split.output.weak,
         literature_test=rules.split.output.literature_test,
     output:
-        "results/conformers/molecules.parquet",
+        "results/molecules/molecules.parquet",
     log:
         f"{LOGS}/collect_molecules.log",
     benchmark:

@@ -1,8 +1,8 @@
 """The DuckDB catalog: one view per curated/derived Parquet output.
 
 Views point at Parquet files (nothing is copied), so the catalog is cheap to rebuild and always
-shows the current outputs. Paths are relative to the repository root: query from there
-(``litshift sql`` does) or ``cd`` there before opening the file in the ``duckdb`` shell.
+shows the current outputs. The paths are absolute, so the catalog answers from any working
+directory (``litshift sql --db``, the ``duckdb`` shell); rebuild it after moving the results.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ VIEWS: dict[str, str] = {
     "splits": "splits/assigned_splits.parquet",
     "weak_train": "splits/weak_train.parquet",
     "literature_test": "splits/literature_test.parquet",
-    "molecules": "conformers/molecules.parquet",
+    "molecules": "molecules/molecules.parquet",
     "conformers": "conformers/shard-*.parquet",
     "eval_predictions": "eval/predictions.parquet",
     "eval_metrics": "eval/metrics.parquet",
@@ -37,7 +37,11 @@ VIEWS: dict[str, str] = {
 
 
 def build_catalog(db_path: str | Path, results_dir: str | Path) -> dict[str, int]:
-    """(Re)create ``db_path`` with a view for every output that exists; returns row counts."""
+    """(Re)create ``db_path`` with a view for every output that exists; returns row counts.
+
+    ``litshift sql`` reads only files under the catalog's folder, so ``db_path`` belongs in
+    ``results_dir`` (the pipeline's ``results/catalog.duckdb``).
+    """
     import duckdb
 
     counts: dict[str, int] = {}
@@ -46,7 +50,7 @@ def build_catalog(db_path: str | Path, results_dir: str | Path) -> dict[str, int
         con = duckdb.connect(str(tmp))
         try:
             for name, pattern in VIEWS.items():
-                path = f"{Path(results_dir).as_posix()}/{pattern}"
+                path = f"{Path(results_dir).resolve().as_posix()}/{pattern}"
                 if not glob.glob(path):
                     logger.info("catalog: no files for view %s (%s) yet", name, path)
                     continue

@@ -1,27 +1,88 @@
-"""``litshift sql "SELECT ..."``: query the DuckDB catalog and print the result."""
+"""``litshift sql "SELECT ..."``: query the DuckDB catalog and print the result.
+
+A query tool, not a database shell: the catalog opens read-only, DuckDB may read files only
+under the catalog's folder (the results directory whose tables the views describe), extensions
+are neither installed nor loaded, and the configuration is locked before the user's SQL runs.
+Only read-only statements pass (``SELECT`` and its ``SHOW``/``DESCRIBE``/``SUMMARIZE``/``FROM``
+shorthands, ``EXPLAIN``), because ``COPY ... TO`` would still write inside the results folder
+that reads are confined to.
+"""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
-__all__ = ["query", "configure_parser", "run"]
+__all__ = ["QueryRefused", "query", "configure_parser", "run"]
+
+#: DuckDB statement types a query may consist of (SHOW, DESCRIBE, SUMMARIZE parse as SELECT).
+ALLOWED_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+
+_LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
+
+
+class QueryRefused(Exception):
+    """The query asks for something ``litshift sql`` does not do (a usage error, exit 2)."""
+
+
+def _keyword(statement_sql: str, fallback: str) -> str:
+    """The statement's first word (``INSTALL`` rather than DuckDB's type name ``LOAD``)."""
+    words = _LEADING_COMMENTS.sub("", statement_sql).split(maxsplit=1)
+    return words[0].upper() if words else fallback
+
+
+def _connect(db: Path) -> Any:
+    """Open ``db`` read-only with file access confined to its folder and settings locked."""
+    import duckdb
+
+    con = duckdb.connect(
+        str(db),
+        read_only=True,
+        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+    )
+    # allowed_directories can only be set once the database has started, and must precede
+    # switching external access off; the lock keeps the query itself from undoing either.
+    folder = db.resolve().parent.as_posix().replace("'", "''")
+    con.execute(f"SET allowed_directories = ['{folder}/']")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
 
 
 def query(sql: str, db: str | Path, fmt: str = "table") -> str:
-    """Run ``sql`` read-only against the catalog and render it as a table, CSV or JSON."""
+    """Run ``sql`` read-only against the catalog and render it as a table, CSV or JSON.
+
+    Raises :class:`QueryRefused` for a statement other than a read-only query or an access to
+    a file outside the catalog's folder, :class:`FileNotFoundError` without a catalog.
+    """
     import duckdb
     import polars as pl
 
-    if not Path(db).exists():
+    db = Path(db)
+    if not db.exists():
         raise FileNotFoundError(
             f"catalog not found: {db} (build it with `make report` or "
             "`snakemake --cores all results/catalog.duckdb`)"
         )
-    con = duckdb.connect(str(db), read_only=True)
+    con = _connect(db)
     try:
-        frame = pl.from_arrow(con.sql(sql).to_arrow_table())
+        for statement in con.extract_statements(sql):
+            if statement.type.name not in ALLOWED_STATEMENTS:
+                keyword = _keyword(statement.query, statement.type.name)
+                raise QueryRefused(
+                    f"{keyword} is not allowed: litshift sql runs read-only queries "
+                    "(SELECT, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN) on the catalog's views"
+                )
+        try:
+            frame = pl.from_arrow(con.sql(sql).to_arrow_table())
+        except duckdb.PermissionException as err:
+            raise QueryRefused(
+                f"{str(err).removeprefix('Permission Error: ')}; litshift sql reads only "
+                f"the catalog's views and files under {db.resolve().parent}/"
+            ) from err
     finally:
         con.close()
     if fmt == "csv":
@@ -34,10 +95,22 @@ def query(sql: str, db: str | Path, fmt: str = "table") -> str:
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "sql", help='SQL query, e.g. "SELECT nucleus, count(*) FROM assigned GROUP BY 1"'
+        "sql",
+        help='read-only SQL query, e.g. "SELECT nucleus, count(*) FROM assigned GROUP BY 1" '
+        "(SELECT, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN; no COPY, ATTACH, INSTALL, LOAD, "
+        "EXPORT, SET or writes; files are readable only under the catalog's folder)",
     )
-    parser.add_argument("--db", default="results/catalog.duckdb", help="catalog file")
-    parser.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    parser.add_argument(
+        "--db",
+        default="results/catalog.duckdb",
+        help="catalog file (default: %(default)s; works from any directory)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=["table", "csv", "json"],
+        default="table",
+        help="output format (default: %(default)s)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +118,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         sys.stdout.write(query(args.sql, args.db, args.format).rstrip("\n") + "\n")
+    except QueryRefused as err:
+        sys.stderr.write(f"litshift sql: refused: {err}\n")
+        return 2
     except (duckdb.Error, FileNotFoundError) as err:
         sys.stderr.write(f"litshift sql: {err}\n")
         return 1
