@@ -29,22 +29,30 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
-#: name -> overrides of the config.yaml ``train:`` settings, cumulative down the list
+_PUBLISHED = {"atom_features": False, "topology_bias": False}
+_CHEMISTRY = {"atom_features": True, "topology_bias": True}
+_BEST = {"model": _CHEMISTRY, "bucket_window": 16, "ema_decay": 0.999}
+
+#: name -> overrides of the config.yaml ``train:`` settings; each line adds one change to the
+#: line before it, the last ones vary the width/depth or batching of the full recipe
 VARIANTS: dict[str, dict[str, Any]] = {
     "published inputs, random batches": {
-        "bucket_window": 1,
-        "model": {"atom_features": False, "topology_bias": False},
+        "model": _PUBLISHED, "bucket_window": 1, "ema_decay": None,
     },
-    "+ size-bucketed batches": {
-        "model": {"atom_features": False, "topology_bias": False},
+    "+ size-bucketed batches": {"model": _PUBLISHED, "bucket_window": 16, "ema_decay": None},
+    "+ atom features": {
+        "model": {"atom_features": True, "topology_bias": False},
+        "bucket_window": 16,
+        "ema_decay": None,
     },
-    "+ atom features": {"model": {"atom_features": True, "topology_bias": False}},
-    "+ topological distance bias": {"model": {"atom_features": True, "topology_bias": True}},
-    "+ weight EMA (0.999)": {
-        "model": {"atom_features": True, "topology_bias": True},
-        "ema_decay": 0.999,
-    },
-}
+    "+ topological distance bias": {"model": _CHEMISTRY, "bucket_window": 16, "ema_decay": None},
+    "+ weight EMA (0.999)": _BEST,
+    "full recipe, bucket window 4": _BEST | {"bucket_window": 4},
+    "full recipe, width 192 (ffn 384)": _BEST
+    | {"model": _CHEMISTRY | {"d_model": 192, "d_ffn": 384}},
+    "full recipe, 6 layers": _BEST | {"model": _CHEMISTRY | {"n_layers": 6}},
+    "full recipe, lr 1e-3": _BEST | {"lr": 1.0e-3},
+}  # fmt: skip
 
 
 def _train_section(config_path: Path) -> dict[str, Any]:
