@@ -1,9 +1,10 @@
-"""Shared fixtures: small real samples of ../shared/data and tracking switched off by default."""
+"""Shared fixtures: small real samples of ../shared/data; tracking off and never into results/."""
 
 from __future__ import annotations
 
 import gzip
 import itertools
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,21 @@ LIT_TRAIN = DATA / "literature" / "nmrextractor_train_1000.csv.gz"
 LIT_TEST = DATA / "literature" / "nmrextractor_test_300.csv.gz"
 
 
-@pytest.fixture(autouse=True)
-def _no_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unit tests do not write MLflow runs; tests of tracking turn it back on explicitly."""
-    monkeypatch.setenv("LITSHIFT_TRACKING", "0")
+@pytest.fixture(autouse=True, scope="session")
+def _private_tracking(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test writes to the project's MLflow store (``results/mlflow`` of the checkout).
+
+    Tracking is off, and a test that switches it on without a URI of its own logs to a store of
+    this session; subprocesses and Snakemake runs inherit both. Session-scoped so that the
+    module fixtures that train a model before any function fixture runs are covered too.
+    """
+    store = tmp_path_factory.mktemp("mlflow")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LITSHIFT_TRACKING", "0")
+        patch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}/mlflow.db")
+        for name in ("LITSHIFT_TRACKING_URI", "LITSHIFT_CONFIG_HASH", "LITSHIFT_PIPELINE_RUN"):
+            patch.delenv(name, raising=False)
+        yield
 
 
 def head_sdf(n: int) -> str:

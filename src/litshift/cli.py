@@ -3,6 +3,8 @@
 Each subcommand lives next to the code it drives, in a module exposing
 ``configure_parser(parser)`` and ``run(args) -> int``; this file only wires them up and
 configures logging once. Modules are imported lazily so ``litshift sql`` does not pay for torch.
+The commands that log to MLflow get ``--tracking-uri`` here, with the opt-in default in their
+help (:mod:`litshift.tracking`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import logging
 import sys
 from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "main"]
+from litshift.provenance import litshift_version
+from litshift.tracking import add_tracking_option, given_tracking_uri
+
+__all__ = ["COMMANDS", "TRACKED_COMMANDS", "main"]
 
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -73,10 +78,29 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sql": ("litshift.data.sql", "run a SQL query against the DuckDB catalog"),
 }
 
+#: commands that open an MLflow run (through litshift.tracking.stage_run)
+TRACKED_COMMANDS = frozenset(
+    {
+        "curate-assigned",
+        "curate-unassigned",
+        "ingest-literature",
+        "split",
+        "collect-molecules",
+        "conformers",
+        "train",
+        "verify-benchmark",
+        "evaluate",
+        "summarize-ablations",
+        "report",
+        "catalog",
+    }
+)
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="litshift", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"litshift {litshift_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)  # the command prints its own help
@@ -94,13 +118,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     command_parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     module.configure_parser(command_parser)
+    tracked = known.command in TRACKED_COMMANDS
+    if tracked:
+        add_tracking_option(command_parser)
     position = argv.index(known.command)
     args = command_parser.parse_args(argv[:position] + argv[position + 1 :])
     logging.basicConfig(
         level=logging.DEBUG if args.verbose or known.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    return int(module.run(args) or 0)
+    with given_tracking_uri(args.tracking_uri if tracked else None):
+        return int(module.run(args) or 0)
 
 
 if __name__ == "__main__":

@@ -26,4 +26,4 @@ rule summarize_ablations:
         ENV
     shell:
         "litshift summarize-ablations {params.runs} --seeds {params.seeds}"
-        " --overrides-json {params.overrides:q} --out {output.summary} > {log} 2>&1"
+        " --overrides-json {params.overrides:q} --out {output.summary} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -49,4 +49,4 @@ rule catalog:
     conda:
         ENV
     shell:
-        "litshift catalog --db {output} --results results {input} > {log} 2>&1"
+        "litshift catalog --db {output} --results results {input} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -7,14 +7,24 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from litshift.provenance import config_hash
+
 
 validate(config, schema="../schemas/config.schema.yaml")
 
 # Rules call the `litshift` CLI of the interpreter running Snakemake (the project's .venv).
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-# MLflow settings reach every job (local or sbatch'ed) through the environment.
-os.environ.setdefault("MLFLOW_TRACKING_URI", config["tracking"]["uri"])
+# litshift commands track only when given a store: every rule that logs passes this one
+# (`--tracking-uri {TRACKING_URI:q}`); the environment may override config.yaml's.
+TRACKING_URI = (
+    os.environ.get("LITSHIFT_TRACKING_URI")
+    or os.environ.get("MLFLOW_TRACKING_URI")
+    or config["tracking"]["uri"]
+)
+# The rest reaches every job (local or sbatch'ed) through the environment; the config hash
+# tags every MLflow run with the hash the report shows.
 os.environ.setdefault("MLFLOW_EXPERIMENT_NAME", config["tracking"]["experiment"])
+os.environ["LITSHIFT_CONFIG_HASH"] = config_hash(config)
 # One tag groups the MLflow runs of one snakemake invocation.
 os.environ.setdefault(
     "LITSHIFT_PIPELINE_RUN", time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]

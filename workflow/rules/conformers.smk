@@ -39,8 +39,8 @@ rule conformers_shard:
     conda:
         ENV
     shell:
-        "litshift conformers shard {input} --shard {wildcards.shard} --n-shards {params.n_shards}"
-        " --out {output} --cache {params.cache} --workers {threads}"
+        "litshift conformers --tracking-uri {TRACKING_URI:q} shard {input} --shard {wildcards.shard}"
+        " --n-shards {params.n_shards} --out {output} --cache {params.cache} --workers {threads}"
         " --chunk-size {params.chunk_size} --n-confs {params.n_confs} --keep {params.keep}"
         " --seed {params.seed} --max-attempts {params.max_attempts}"
         " --timeout-s {params.timeout_s} --max-atoms {params.max_atoms}"

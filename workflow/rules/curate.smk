@@ -22,7 +22,7 @@ rule curate_assigned:
         ENV
     shell:
         "litshift curate-assigned {input.sdf} --out {output.table} --rejected {output.rejected}"
-        " --nuclei {params.nuclei} {params.windows} > {log} 2>&1"
+        " --nuclei {params.nuclei} {params.windows} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 
 rule curate_unassigned:
@@ -51,4 +51,4 @@ rule curate_unassigned:
         ENV
     shell:
         "litshift curate-unassigned {input.jsonl} --out {output.table} --rejected {output.rejected}"
-        " --nuclei {params.nuclei} {params.windows} {params.max_records} > {log} 2>&1"
+        " --nuclei {params.nuclei} {params.windows} {params.max_records} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

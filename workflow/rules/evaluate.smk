@@ -62,4 +62,5 @@ rule evaluate:
         " --n-bootstrap {params.n_bootstrap} --seed {params.seed}"
         " --fingerprint-radius {params.fp_radius} --fingerprint-bits {params.fp_bits}"
         " --similarity-bins {params.bins} {params.csp5} --batch-size {params.batch_size}"
-        " --device {params.device} --threads {threads} --budget {params.budget} > {log} 2>&1"
+        " --device {params.device} --threads {threads} --budget {params.budget}"
+        " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

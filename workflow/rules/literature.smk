@@ -58,7 +58,7 @@ rule ingest_literature:
     shell:
         "litshift ingest-literature {input} {output.table} --rejected {output.rejected}"
         " {params.source} --nuclei {params.nuclei} --workers {threads}"
-        " --chunk-size {params.chunk_size} {params.filters} > {log} 2>&1"
+        " --chunk-size {params.chunk_size} {params.filters} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 
 rule gather_literature:

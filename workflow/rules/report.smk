@@ -31,4 +31,4 @@ rule report:
         ENV
     shell:
         "litshift report --results results --config-json {params.cfg:q} --out {output}"
-        " --worst-molecules {params.worst} --repo {params.repo} {input} > {log} 2>&1"
+        " --worst-molecules {params.worst} --repo {params.repo} {input} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -34,7 +34,7 @@ rule split:
         " --literature {input.literature} --literature-test-sources '{params.literature_test}'"
         " --fractions {params.fractions} --seed {params.seed} --method {params.method}"
         " --out-splits {output.splits} --out-weak {output.weak}"
-        " --out-literature-test {output.literature_test} > {log} 2>&1"
+        " --out-literature-test {output.literature_test} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 
 rule collect_molecules:
@@ -56,4 +56,4 @@ rule collect_molecules:
         ENV
     shell:
         "litshift collect-molecules --assigned {input.assigned}"
-        " --weak {input.weak} {input.literature_test} --out {output} > {log} 2>&1"
+        " --weak {input.weak} {input.literature_test} --out {output} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -72,7 +72,7 @@ rule train:
         " --weak {input.weak} --conformers {params.conformer_dir} --out {params.out}"
         " --run-name {params.name}"
         " --config-json {params.cfg:q} --budget {params.budget} --threads {params.proc_threads}"
-        " --resume auto > {log} 2>&1"
+        " --resume auto --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 
 rule train_all:

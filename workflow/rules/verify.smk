@@ -59,4 +59,5 @@ rule verify_benchmark:
         " --missing-probability {params.missing} --seed {params.seed}"
         " --calibration-molecules {params.calibration} --hose-max-radius {params.hose_radius}"
         " --hose-min-count {params.hose_min_count} {params.csp5} --batch-size {params.batch_size}"
-        " --device {params.device} --threads {threads} --budget {params.budget} > {log} 2>&1"
+        " --device {params.device} --threads {threads} --budget {params.budget}"
+        " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -363,7 +363,7 @@ def run(args: argparse.Namespace) -> int:
         "digest": options.digest(),
         **asdict(options),
     }
-    with stage_run("conformers", params) as tracker:
+    with stage_run("conformers", params, run_name=f"conformers:shard-{args.shard:04d}") as tracker:
         summary = run_shard(
             read_table(args.molecules, "molecules"),
             args.shard,

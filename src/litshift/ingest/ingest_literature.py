@@ -575,7 +575,7 @@ def run(args: argparse.Namespace) -> int:
         "chunk_size": args.chunk_size,
         "filters": dataclasses.asdict(config),
     }
-    with stage_run(STAGE, params) as tracker:
+    with stage_run(STAGE, params, run_name=f"{STAGE}:{options.source}") as tracker:
         counts = ingest(
             args.input,
             args.output,

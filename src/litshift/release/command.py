@@ -13,9 +13,9 @@ import polars as pl
 from litshift.data.io import atomic_path
 from litshift.evaluate.predictors import CALIBRATION_FILE
 from litshift.evaluate.scoring import ASSIGNED_TEST
+from litshift.provenance import git_commit
 from litshift.release import RELEASE_DIR, RELEASE_NAME
 from litshift.release.card import model_card
-from litshift.report.collect import git_commit
 
 __all__ = ["configure_parser", "run"]
 

@@ -12,14 +12,12 @@ matches, curves come from ``history.json`` and the report says so.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import logging
 import math
 import os
 import platform
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +28,7 @@ import polars as pl
 from litshift.data.catalog import VIEWS
 from litshift.data.io import read_table
 from litshift.evaluate.ablations import SUMMARY
+from litshift.provenance import git_commit
 from litshift.tracking import DEFAULT_EXPERIMENT, tracking_enabled, tracking_uri
 
 __all__ = [
@@ -38,8 +37,6 @@ __all__ = [
     "ReportData",
     "RunInfo",
     "collect",
-    "config_hash",
-    "git_commit",
     "package_versions",
 ]
 
@@ -109,30 +106,6 @@ class ReportData:
     not run)."""
 
 
-def config_hash(config: Mapping[str, Any]) -> str:
-    """Short content hash of the configuration (key order does not matter)."""
-    text = json.dumps(config, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-
-def git_commit(directory: str | Path = ".") -> str:
-    """``<commit>`` (``+ uncommitted changes`` when dirty) or ``unknown`` outside git."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=directory, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=directory,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{commit} + uncommitted changes" if dirty else commit
-
-
 def package_versions() -> dict[str, str]:
     """Installed versions of :data:`PACKAGES` (``not installed`` where absent) and Python."""
     versions = {"python": platform.python_version()}
@@ -182,7 +155,7 @@ class _Tracking:
     def __init__(self) -> None:
         self.by_stage: dict[str, list[Any]] = {}
         self.client: Any = None
-        self.status = "off (LITSHIFT_TRACKING=0): curves from history.json, no run ids"
+        self.status = "off (no tracking URI given): curves from history.json, no run ids"
         if not tracking_enabled():
             return
         from mlflow.tracking import MlflowClient

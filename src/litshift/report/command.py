@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 
 from litshift.data.io import atomic_path
-from litshift.report.collect import collect, config_hash
+from litshift.provenance import config_hash
+from litshift.report.collect import collect
 from litshift.report.page import render
 from litshift.tracking import stage_run
 

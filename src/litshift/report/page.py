@@ -21,8 +21,9 @@ import polars as pl
 from litshift.evaluate.metrics import bin_labels
 from litshift.evaluate.scoring import ASSIGNED_TEST, LITERATURE_TEST, uncertainty_table
 from litshift.evaluate.uncertainty import LEVELS, UncertaintyBin, error_vs_uncertainty
+from litshift.provenance import config_hash
 from litshift.report import figures
-from litshift.report.collect import CURVE_METRICS, ReportData, config_hash
+from litshift.report.collect import CURVE_METRICS, ReportData
 from litshift.report.gallery import molecule_svg, worst_records
 from litshift.train.ablations import ablation_steps
 
