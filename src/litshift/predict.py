@@ -231,12 +231,27 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help=f"checkpoint; repeat for a deep ensemble (default: {PIPELINE_MODEL} when it exists "
         "in the working directory, else the release model shipped with litshift)",
     )
-    parser.add_argument("--nucleus", default=None, help="comma-separated nuclei (default: all)")
-    parser.add_argument("--smiles-column", default="smiles")
-    parser.add_argument("--solvent-column", default="solvent")
+    parser.add_argument(
+        "--nuclei",
+        dest="nucleus",
+        default=None,
+        help="comma-separated nuclei, e.g. 1H,13C (default: every nucleus the model predicts)",
+    )
+    parser.add_argument("--nucleus", dest="nucleus", help=argparse.SUPPRESS)  # former spelling
+    parser.add_argument(
+        "--smiles-column", default="smiles", help="input column holding SMILES (default: smiles)"
+    )
+    parser.add_argument(
+        "--solvent-column",
+        default="solvent",
+        help="input column holding each row's solvent; rows without one, or an input without "
+        "the column, use --solvent (default: solvent)",
+    )
     parser.add_argument("--svg", default=None, help="directory for one annotated SVG per molecule")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument(
+        "--batch-size", type=int, default=32, help="molecules per forward pass (default: 32)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

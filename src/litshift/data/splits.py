@@ -127,8 +127,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="comma-separated literature sources held out as the literature test set",
     )
     parser.add_argument("--fractions", default="0.8,0.1,0.1", help="train,valid,test fractions")
-    parser.add_argument("--seed", type=int, default=17)
-    parser.add_argument("--method", choices=["connectivity", "scaffold"], default="connectivity")
+    parser.add_argument("--seed", type=int, default=17, help="split seed (default: 17)")
+    parser.add_argument(
+        "--method",
+        choices=["connectivity", "scaffold"],
+        default="connectivity",
+        help="group molecules by InChIKey connectivity block or by Bemis-Murcko scaffold "
+        "(default: connectivity)",
+    )
     parser.add_argument("--out-splits", required=True, help="assigned_splits.parquet")
     parser.add_argument("--out-weak", required=True, help="weak_train.parquet")
     parser.add_argument("--out-literature-test", required=True, help="literature_test.parquet")

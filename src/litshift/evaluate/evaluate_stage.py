@@ -188,8 +188,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default="litshift",
         help="count-mismatch policy of the molecule-level score (the training one)",
     )
-    parser.add_argument("--hose-max-radius", type=int, default=4)
-    parser.add_argument("--hose-min-count", type=int, default=1)
+    parser.add_argument(
+        "--hose-max-radius", type=int, default=4, help="largest HOSE sphere radius (default: 4)"
+    )
+    parser.add_argument(
+        "--hose-min-count",
+        type=int,
+        default=1,
+        help="training atoms a HOSE code needs, else the next smaller sphere is used (default: 1)",
+    )
     parser.add_argument(
         "--calibration-molecules",
         type=int,
@@ -197,17 +204,31 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="validation molecules (seeded subsample) the std of HOSE/CSP5 is calibrated on "
         "(0 = all)",
     )
-    parser.add_argument("--n-bootstrap", type=int, default=1000)
+    parser.add_argument(
+        "--n-bootstrap",
+        type=int,
+        default=1000,
+        help="bootstrap resamples per interval (default: 1000)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--fingerprint-radius", type=int, default=2)
-    parser.add_argument("--fingerprint-bits", type=int, default=2048)
+    parser.add_argument(
+        "--fingerprint-radius",
+        type=int,
+        default=2,
+        help="Morgan radius of the test-to-training similarity (default: 2)",
+    )
+    parser.add_argument(
+        "--fingerprint-bits", type=int, default=2048, help="Morgan fingerprint bits (default: 2048)"
+    )
     parser.add_argument(
         "--similarity-bins", default="0.5,0.7", help="Tanimoto bin edges (comma-separated)"
     )
     parser.add_argument(
         "--skip-csp5", action="store_true", help="do not evaluate CSP5 even when installed"
     )
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument(
+        "--batch-size", type=int, default=64, help="molecules per forward pass (default: 64)"
+    )
     parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
     parser.add_argument("--budget", default="manual", help="budget label stored with the metrics")

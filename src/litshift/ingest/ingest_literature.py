@@ -454,8 +454,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     defaults = filters.FilterConfig()
     parser.add_argument(
         "input",
-        help="records: annotated CSV, text (one paragraph per line) "
-        "or Parquet of extracted peak lists",
+        help="literature records: annotated CSV, text or Parquet of peak lists (see --format)",
     )
     parser.add_argument("output", help="literature table (Parquet) to write")
     parser.add_argument("--text-column", default="Paragraph", help="CSV column with the text")
@@ -471,7 +470,15 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--format",
         choices=("auto", *FORMATS),
         default="auto",
-        help="input format (auto: from the file name)",
+        help="input format (default auto: from the file name). "
+        "csv (.csv, .csv.gz): the annotated NMRExtractor/NMRBank layout, one record per row, "
+        "the paragraph in --text-column, the structure in --smiles-column. "
+        "text (.txt, .txt.gz): one experimental-section paragraph per line, optionally "
+        "followed by a TAB and the compound's SMILES, e.g. '1H NMR (400 MHz, CDCl3) "
+        "δ 7.26 (m, 5H), 2.35 (s, 3H); 13C NMR (101 MHz, CDCl3) δ 137.9, 129.1, 21.5<TAB>"
+        "Cc1ccccc1'; lines without a SMILES give records without a structure. "
+        "parquet (.parquet, .pq): extracted peak lists with columns smiles, nucleus, solvent, "
+        "shifts (list of ppm) and optionally n_h",
     )
     parser.add_argument(
         "--source", default=None, help="source name for record ids (default: the input file stem)"
