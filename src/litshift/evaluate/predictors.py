@@ -37,6 +37,7 @@ from rdkit import Chem
 from litshift.chem.molecules import mol_from_smiles
 from litshift.chem.nuclei import element_of
 from litshift.data.datasets import LabeledExample, Structure
+from litshift.evaluate.domain import Domain, domain_reasons
 from litshift.evaluate.hose import HoseModel
 from litshift.evaluate.uncertainty import (
     ALL,
@@ -160,10 +161,27 @@ class ModelPredictor:
     batch_size: int = 64
     calibrations: tuple[Calibration | None, ...] = ()
     """One per member (empty, or None for a member: its std stays raw)."""
+    domains: tuple[Domain | None, ...] = ()
+    """Training domain per member (empty, or None for a checkpoint written before litshift
+    stored one: the verdict is then unknown)."""
 
     @property
     def max_atoms(self) -> int:
         return min(m.config.max_atoms for m in self.models)
+
+    @property
+    def knows_domain(self) -> bool:
+        return bool(self.domains) and all(d is not None for d in self.domains)
+
+    def outside_domain(self, mol: Chem.Mol) -> list[str] | None:
+        """Why ``mol`` lies outside the training domain of any member (empty: inside all);
+        None when a member's domain is unknown."""
+        if not self.knows_domain:
+            return None
+        reasons: list[str] = []
+        for domain in self.domains:
+            reasons += [r for r in domain_reasons(domain, mol) if r not in reasons]
+        return reasons
 
     def _member(
         self, model: ShiftTransformer, structures: Sequence[Structure], with_std: bool
@@ -275,14 +293,22 @@ def load_model_predictor(
     """One checkpoint = one model, several = a deep ensemble (all must predict the same nuclei).
 
     Each member's ``calibration.json`` next to its checkpoint is applied when present; a
-    member without one stays uncalibrated (a warning says so). ``name`` defaults to the run
+    member without one stays uncalibrated (a warning says so). The training domain stored in
+    each checkpoint is kept; a checkpoint without one (older runs) leaves the verdict unknown,
+    with a warning. ``name`` defaults to the run
     directory of the first checkpoint (``results/models/<run>/model.pt`` -> ``<run>``).
     """
     if not model_paths:
         raise ValueError("no model checkpoint given")
-    models, calibrations = [], []
+    models, calibrations, domains = [], [], []
     for path in map(Path, model_paths):
-        models.append(load_model(path, device)[0])
+        model, state = load_model(path, device)
+        models.append(model)
+        if isinstance(state.get("domain"), dict):
+            domains.append(Domain.from_dict(state["domain"]))
+        else:
+            logger.warning("%s stores no training domain: in_domain is unknown", path)
+            domains.append(None)
         calibration_path = path.parent / CALIBRATION_FILE
         if calibration_path.exists():
             calibrations.append(Calibration.load(calibration_path))
@@ -298,6 +324,7 @@ def load_model_predictor(
         models[0].config.nuclei,
         device,
         calibrations=tuple(calibrations),
+        domains=tuple(domains),
     )
 
 

@@ -2,7 +2,8 @@
 
 Outputs of a run directory:
 
-- ``model.pt``: the best-validation checkpoint, self-describing (what ``litshift predict`` loads);
+- ``model.pt``: the best-validation checkpoint, self-describing (what ``litshift predict`` loads),
+  with the applicability domain of its training molecules (:mod:`litshift.evaluate.domain`);
 - ``metrics.json``: final validation/test MAE per nucleus and solvent class, data counts
   (including every skip reason and match branch), throughput, wall time, budget label;
 - ``history.json``: one entry per evaluation (losses, learning rate, validation MAE, molecules/s);
@@ -43,6 +44,7 @@ from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.molecules import molecule_key
 from litshift.data.datasets import build_labeled, build_weak
 from litshift.data.io import atomic_path, read_table
+from litshift.evaluate.domain import build_domain
 from litshift.evaluate.predictors import CALIBRATION_FILE, calibrate_model, coverage_metrics
 from litshift.model.transformer import ShiftTransformer
 from litshift.tracking import StageRun, stage_run, tracking_uri
@@ -302,6 +304,8 @@ def run(args: argparse.Namespace) -> int:
                     "budget": args.budget,
                     "counts": dict(counts),
                     "data_fingerprint": fingerprint,
+                    # what predict calls in domain: the chemistry of this run's training molecules
+                    "domain": build_domain(e.smiles for e in [*data.train, *data.weak]).to_dict(),
                 },
             )
             device = resolve_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
