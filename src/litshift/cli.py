@@ -5,6 +5,11 @@ Each subcommand lives next to the code it drives, in a module exposing
 configures logging once. Modules are imported lazily so ``litshift sql`` does not pay for torch.
 The commands that log to MLflow get ``--tracking-uri`` here, with the opt-in default in their
 help (:mod:`litshift.tracking`).
+
+Errors reach the user as one line: a :class:`litshift.usage.UsageError` (wrong arguments,
+unreadable input, unwritable output) exits 2, any other exception exits 1 with
+``litshift <command>: error: <message> (--debug for the traceback)``. ``--debug`` or
+``LITSHIFT_DEBUG=1`` lets the traceback through.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from litshift.provenance import litshift_version
 from litshift.tracking import add_tracking_option, given_tracking_uri
+from litshift.usage import UsageError
 
 __all__ = ["COMMANDS", "TRACKED_COMMANDS", "main"]
 
@@ -97,10 +104,14 @@ TRACKED_COMMANDS = frozenset(
 )
 
 
+DEBUG_HELP = "show the Python traceback of an error (also: environment LITSHIFT_DEBUG=1)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="litshift", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     parser.add_argument("--version", action="version", version=f"litshift {litshift_version()}")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (_, help_text) in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)  # the command prints its own help
@@ -117,6 +128,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog=f"litshift {known.command}", description=COMMANDS[known.command][1]
     )
     command_parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    command_parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     module.configure_parser(command_parser)
     tracked = known.command in TRACKED_COMMANDS
     if tracked:
@@ -127,8 +139,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose or known.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    with given_tracking_uri(args.tracking_uri if tracked else None):
-        return int(module.run(args) or 0)
+    debug = args.debug or known.debug or os.environ.get("LITSHIFT_DEBUG", "") not in ("", "0")
+    try:
+        with given_tracking_uri(args.tracking_uri if tracked else None):
+            return int(module.run(args) or 0)
+    except UsageError as err:
+        if debug:
+            raise
+        print(f"litshift {known.command}: error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # every other failure: one line unless --debug
+        if debug:
+            raise
+        message = str(err).splitlines()[0] if str(err) else type(err).__name__
+        print(
+            f"litshift {known.command}: error: {message} (--debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

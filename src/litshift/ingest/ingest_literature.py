@@ -49,10 +49,12 @@ from litshift.ingest.literature import (
 )
 from litshift.ingest.nmrshiftdb2 import open_text
 from litshift.tracking import stage_run
+from litshift.usage import UsageError, check_input, check_output, is_parquet
 
 __all__ = [
     "IngestOptions",
     "InputRecord",
+    "check_columns",
     "configure_parser",
     "detect_format",
     "ingest",
@@ -67,6 +69,8 @@ logger = logging.getLogger(__name__)
 STAGE = "ingest_literature"
 PMCID_COLUMN = "PMC accession number (PMCID)"
 FORMATS = ("csv", "text", "parquet")
+#: columns of a peak-list Parquet input (``n_h`` is optional)
+PARQUET_COLUMNS = frozenset({"smiles", "nucleus", "solvent", "shifts"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +125,9 @@ def _chunked(records: Iterable[InputRecord], size: int) -> Iterator[list[InputRe
 def _csv_records(
     path: str, text_column: str, smiles_column: str | None, id_column: str | None
 ) -> Iterator[InputRecord]:
-    header = pacsv.open_csv(path).schema.names
     if id_column is None:
-        id_column = PMCID_COLUMN if PMCID_COLUMN in header else ""
+        id_column = PMCID_COLUMN if PMCID_COLUMN in pacsv.open_csv(path).schema.names else ""
     columns = [c for c in (text_column, smiles_column, id_column) if c]
-    if missing := [c for c in columns if c not in header]:
-        raise ValueError(f"{path}: no column(s) {missing}; its columns are {header}")
     reader = pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=1 << 22),
@@ -154,12 +155,8 @@ def _text_records(path: str) -> Iterator[InputRecord]:
 
 def _parquet_records(path: str, chunk_size: int) -> Iterator[InputRecord]:
     file = pq.ParquetFile(path)
-    names = set(file.schema_arrow.names)
-    required = {"smiles", "nucleus", "solvent", "shifts"}
-    if missing := required - names:
-        raise ValueError(f"{path}: a peak-list Parquet needs columns {sorted(missing)}")
     index = 0
-    columns = sorted(required | names & {"n_h"})
+    columns = sorted(PARQUET_COLUMNS | set(file.schema_arrow.names) & {"n_h"})
     for batch in file.iter_batches(batch_size=chunk_size, columns=columns):
         for row in batch.to_pylist():
             shifts = row["shifts"] or []
@@ -168,6 +165,24 @@ def _parquet_records(path: str, chunk_size: int) -> Iterator[InputRecord]:
             spectrum = Spectrum(row["nucleus"], peaks, solvent_raw=row["solvent"])
             yield InputRecord(index, row["smiles"], spectrum=spectrum)
             index += 1
+
+
+def check_columns(
+    path: str, fmt: str, text_column: str, smiles_column: str | None, id_column: str | None
+) -> None:
+    """Raise ``ValueError`` naming the columns ``path`` lacks (text files have none)."""
+    if fmt == "csv":
+        header = pacsv.open_csv(path).schema.names
+        missing = [c for c in (text_column, smiles_column, id_column) if c and c not in header]
+        if missing:
+            raise ValueError(
+                f"{path}: no column(s) {missing}; its columns are {header} "
+                "(see --text-column, --smiles-column, --id-column)"
+            )
+    elif fmt == "parquet":
+        names = set(pq.ParquetFile(path).schema_arrow.names)
+        if missing := PARQUET_COLUMNS - names:
+            raise ValueError(f"{path}: a peak-list Parquet needs columns {sorted(missing)}")
 
 
 def read_records(
@@ -184,6 +199,7 @@ def read_records(
     """
     if not Path(path).exists():
         raise FileNotFoundError(f"input file not found: {path}")
+    check_columns(path, fmt, text_column, smiles_column, id_column)
     if fmt == "csv":
         records = _csv_records(path, text_column, smiles_column, id_column)
     elif fmt == "text":
@@ -554,7 +570,32 @@ def _source_name(path: str) -> str:
     return name
 
 
+def _check_arguments(args: argparse.Namespace) -> str:
+    """The input format, once input, outputs, format and columns are known to be usable."""
+    check_input(args.input)
+    check_output(args.output, (".parquet",), [args.input])
+    if args.rejected:
+        check_output(args.rejected, (".parquet",), [args.input, args.output], "--rejected")
+    try:
+        fmt = detect_format(args.input) if args.format == "auto" else args.format
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    parquet = is_parquet(args.input)
+    if fmt == "parquet" and not parquet:
+        raise UsageError(
+            f"--format parquet, but {args.input} is not a Parquet file; pass --format csv or text"
+        )
+    if fmt != "parquet" and parquet:
+        raise UsageError(f"{args.input} is a Parquet file, not {fmt}; pass --format parquet")
+    try:
+        check_columns(args.input, fmt, args.text_column, args.smiles_column or None, args.id_column)
+    except (ValueError, OSError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise UsageError(str(err).splitlines()[0]) from None
+    return fmt
+
+
 def run(args: argparse.Namespace) -> int:
+    fmt = _check_arguments(args)
     defaults = filters.FilterConfig()
     config = filters.FilterConfig(
         integration_tolerance=args.integration_tolerance,
@@ -571,7 +612,6 @@ def run(args: argparse.Namespace) -> int:
         nuclei=frozenset(n.strip() for n in args.nuclei.split(",") if n.strip()),
         config=config,
     )
-    fmt = detect_format(args.input) if args.format == "auto" else args.format
     params = {
         "input": args.input,
         "format": fmt,
