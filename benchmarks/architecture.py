@@ -98,17 +98,17 @@ def run_variant(
         "--threads", "1", "--resume", "never", "--budget", f"architecture-{args.steps}",
     ]  # fmt: skip
     env = os.environ | {"LITSHIFT_TRACKING": "0", "OMP_NUM_THREADS": "1"}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    with open(out.with_suffix(".log"), "w") as log:
-        subprocess.run(command, check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if not args.collect_only:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out.with_suffix(".log"), "w") as log:
+            subprocess.run(command, check=True, env=env, stdout=log, stderr=subprocess.STDOUT)
     metrics = json.loads((out / "metrics.json").read_text())
     return {
         "variant": name,
         "mode": args.mode,
         "seed": seed,
         "steps": metrics["steps"],
-        "wall_s": round(time.perf_counter() - started, 1),
+        "wall_s": round(metrics["wall_seconds"], 1),
         "train_s": round(metrics["train_seconds"], 1),
         "molecules_per_s": round(metrics["molecules_per_s"], 1),
         "n_parameters": metrics["n_parameters"],
@@ -130,6 +130,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (one core each)")
     parser.add_argument("--variants", nargs="*", default=None, help="subset of VARIANTS")
+    parser.add_argument(
+        "--collect-only",
+        action="store_true",
+        help="train nothing: tabulate the finished runs already in --work",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks/results/architecture.md")
     parser.add_argument(
         "--out-json", type=Path, default=REPO / "benchmarks/results/architecture.jsonl"

@@ -103,7 +103,7 @@ class TrainConfig:
     """DataLoader worker processes per training process."""
     eval_batch: int = 64
     """Molecules per evaluation batch."""
-    bucket_window: int = 16
+    bucket_window: int = 4
     """Batches sorted together by molecule size (1 = random batches; see
     :func:`litshift.data.datasets.bucketed_indices`)."""
     ema_decay: float | None = None
