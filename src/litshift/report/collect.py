@@ -155,7 +155,7 @@ class _Tracking:
     def __init__(self) -> None:
         self.by_stage: dict[str, list[Any]] = {}
         self.client: Any = None
-        self.status = "off (no tracking URI given): curves from history.json, no run ids"
+        self.status = "off (no tracking URI, or LITSHIFT_TRACKING=0): curves from history.json"
         if not tracking_enabled():
             return
         from mlflow.tracking import MlflowClient
