@@ -1,5 +1,6 @@
 """``litshift predict`` end to end on a tiny model trained here (with the uncertainty head);
-atom order of the user's SMILES, calibrated std and intervals, ensembles."""
+atom order of the user's SMILES, calibrated std and intervals, ensembles, the applicability
+domain stored by ``litshift train``, failure rows and solvent warnings."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ from rdkit import Chem
 
 from litshift.chem.conformers import embed_geometry
 from litshift.cli import main
+from litshift.evaluate.domain import OUT_OF_DOMAIN_STD_FACTOR, Domain
 from litshift.evaluate.predictors import load_model_predictor
 from litshift.evaluate.uncertainty import Calibration, z_value
 from litshift.predict import predict_molecules, prepare
+from litshift.train.checkpoint import load_checkpoint, save_checkpoint
 from tests.training_data import TEST_MODEL, config_json, write_training_inputs
 
 
@@ -79,8 +82,9 @@ def test_single_smiles_prints_a_table(model_path, capsys) -> None:
         == 0
     )
     lines = capsys.readouterr().out.strip().splitlines()
-    assert lines[0].split() == ["atom", "element", "nucleus", "shift_ppm", "std", "95%", "interval"]
-    rows = [line.split() for line in lines[1:]]
+    assert lines[0].startswith("solvent DMSO-d6 (model class DMSO-d6); ")
+    assert lines[1].split() == ["atom", "element", "nucleus", "shift_ppm", "std", "95%", "interval"]
+    rows = [line.split() for line in lines[2:]]
     for row in rows:
         shift, std, lo, hi = float(row[3]), float(row[4]), float(row[5]), float(row[7])
         assert std > 0 and lo < shift < hi
@@ -116,6 +120,7 @@ def test_file_prediction_with_failures_and_svg(model_path, tmp_path) -> None:
         "input_row",
         "smiles",
         "solvent",
+        "solvent_class",
         "nucleus",
         "atom_index",
         "element",
@@ -123,6 +128,8 @@ def test_file_prediction_with_failures_and_svg(model_path, tmp_path) -> None:
         "shift_std_ppm",
         "shift_lo95_ppm",
         "shift_hi95_ppm",
+        "in_domain",
+        "domain_reason",
     ]
     half = predictions["shift_hi95_ppm"] - predictions["shift_ppm"]
     np.testing.assert_allclose(half, z_value(0.95) * predictions["shift_std_ppm"], rtol=1e-6)
@@ -205,3 +212,96 @@ def test_topologically_equivalent_atoms_get_one_shift(model_path, smiles) -> Non
         for values in (shifts, std):
             for atom in atoms[1:]:  # e.g. each methyl H equals the first one
                 np.testing.assert_allclose(values[atom], values[atoms[0]], atol=1e-5)
+
+
+def test_train_stores_the_domain_of_its_training_molecules(model_path) -> None:
+    domain = Domain.from_dict(load_checkpoint(model_path)["domain"])
+    assert domain.molecules > 10 and {"C", "H", "O"} <= set(domain.elements)
+    assert "Fe" not in domain.elements and not domain.radicals
+
+
+@pytest.fixture(scope="module")
+def inside_smiles(model_path) -> str:
+    """A training molecule: inside the domain whatever the tiny training set holds."""
+    predictor = load_model_predictor([model_path], torch.device("cpu"))
+    assigned = pl.read_parquet(model_path.parents[1] / "inputs" / "assigned.parquet")
+    for smiles in assigned["smiles"]:
+        if predictor.outside_domain(Chem.MolFromSmiles(smiles)) == []:
+            return smiles
+    raise AssertionError("no training molecule is inside the domain")
+
+
+def _predict_file(model_path, tmp_path, smiles, *extra, solvents=None):
+    source = tmp_path / "in.csv"
+    columns = {"smiles": smiles} | ({"solvent": solvents} if solvents else {})
+    pl.DataFrame(columns).write_csv(source)
+    output = tmp_path / "out.csv"
+    argv = ["predict", str(source), str(output), "--model", str(model_path), *extra]
+    assert main(argv) == 0
+    return pl.read_csv(output), pl.read_csv(tmp_path / "out.failures.csv")
+
+
+def test_out_of_domain_rows_are_flagged_and_widened(
+    model_path, inside_smiles, tmp_path, capsys
+) -> None:
+    smiles = [inside_smiles, "CI", "[CH2]CO", "[Fe]"]
+    predictions, failures = _predict_file(model_path, tmp_path, smiles)
+    inside = predictions.filter(pl.col("input_row") == 0)
+    assert inside["in_domain"].to_list() == [True] * inside.height
+    assert set(inside["domain_reason"].fill_null("")) == {""}
+    iodide = predictions.filter(pl.col("input_row") == 1)
+    assert set(iodide["in_domain"]) == {False}
+    assert iodide["domain_reason"][0].startswith("unseen element I")
+    (radical,) = set(predictions.filter(pl.col("input_row") == 2)["domain_reason"])
+    assert "radical (training had none)" in radical
+    # the std is the calibrated one times the factor, and the interval follows it
+    predictor = load_model_predictor([model_path], torch.device("cpu"))
+    molecule = prepare(1, "CI", "CDCl3", embed_geometry, 512)
+    (distribution,) = predictor.predict_distribution([molecule.structure], ["CDCl3"])
+    carbon = iodide.filter(pl.col("nucleus") == "13C")
+    expected = distribution.std[molecule.litshift_index[carbon["atom_index"][0]], 1]
+    assert carbon["shift_std_ppm"][0] == pytest.approx(OUT_OF_DOMAIN_STD_FACTOR * expected)
+    half = carbon["shift_hi95_ppm"][0] - carbon["shift_ppm"][0]
+    assert half == pytest.approx(z_value(0.95) * carbon["shift_std_ppm"][0])
+    # [Fe] has no atom the model predicts: a failure row, not a silent gap
+    assert dict(zip(failures["record_id"], failures["reason"], strict=True)) == {
+        3: "no atom of a predicted nucleus"
+    }
+    assert failures["excerpt"][0].startswith("1H, 13C")
+    err = capsys.readouterr().err
+    assert "litshift predict: 2 of 3 molecules outside the model's domain: " in err
+    assert "unseen element I (1)" in err
+
+
+def test_strict_refuses_out_of_domain_molecules(model_path, inside_smiles, tmp_path) -> None:
+    predictions, failures = _predict_file(model_path, tmp_path, [inside_smiles, "CI"], "--strict")
+    assert set(predictions["input_row"]) == {0}
+    (reason,) = failures["reason"]
+    assert reason == "outside the model's domain"
+    assert failures["excerpt"][0].startswith("unseen element I")
+
+
+def test_checkpoint_without_domain_predicts_with_domain_unknown(model_path, tmp_path, caplog):
+    old = tmp_path / "old"
+    old.mkdir()
+    state = load_checkpoint(model_path)
+    del state["domain"]
+    save_checkpoint(state, old / "model.pt")
+    (old / "calibration.json").write_bytes((model_path.parent / "calibration.json").read_bytes())
+    predictions, _ = _predict_file(old / "model.pt", tmp_path, ["CCO"])
+    assert predictions["in_domain"].null_count() == predictions.height
+    assert set(predictions["domain_reason"]) == {"domain unknown"}
+    assert "stores no training domain" in caplog.text
+
+
+def test_unknown_solvent_is_named_and_its_class_shown(model_path, tmp_path, capsys) -> None:
+    predictions, _ = _predict_file(model_path, tmp_path, ["CCO", "CCO"], solvents=["foo", "DMSO"])
+    assert predictions.group_by("input_row").agg(
+        pl.col("solvent").first(), pl.col("solvent_class").first()
+    ).sort("input_row").rows() == [(0, "unrecognized", "other"), (1, "DMSO-d6", "DMSO-d6")]
+    err = capsys.readouterr().err
+    assert "litshift predict: warning: solvent 'foo' not recognized; predicted as solvent " in err
+    assert main(["predict", "--smiles", "CCO", "--solvent", "foo", "--model", str(model_path)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].startswith("solvent unrecognized (model class other)")
+    assert "solvent 'foo' not recognized" in captured.err

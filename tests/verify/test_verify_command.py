@@ -70,9 +70,32 @@ def test_paragraph_input_gives_the_solvent(model_path, tmp_path) -> None:
         ["--peaks", "13C: 20.0", "--smiles", "CC", "--model", "missing/model.pt"],
     ],
 )
-def test_bad_input_stops_with_a_message(model_path, argv) -> None:
-    with pytest.raises(SystemExit, match="litshift verify"):
-        main(["verify", "--model", str(model_path), *argv])
+def test_bad_input_stops_with_a_message(model_path, argv, capsys) -> None:
+    try:
+        status = main(["verify", "--model", str(model_path), *argv])
+        message = capsys.readouterr().err
+    except SystemExit as stop:
+        status, message = 1, str(stop.code)
+    assert status in (1, 2) and message.startswith("litshift verify")
+    assert len(message.strip().splitlines()) == 1
+
+
+def test_candidates_outside_the_domain_are_flagged_or_rejected(model_path, tmp_path, capsys):
+    out = tmp_path / "r.json"
+    argv = ["verify", "--peaks", PEAKS, "--model", str(model_path), "--json", str(out)]
+    argv += ["--smiles", "CCc1ccccc1", "--smiles", "C[Si](C)(C)c1ccccc1"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "outside the model's domain: C[Si](C)(C)c1ccccc1 (unseen element Si" in captured.out
+    assert "molecules outside the model's domain: " in captured.err
+    by_name = {c["name"]: c for c in json.loads(out.read_text())["candidates"]}
+    assert by_name["C[Si](C)(C)c1ccccc1"]["in_domain"] is False
+    assert by_name["C[Si](C)(C)c1ccccc1"]["domain_reason"].startswith("unseen element Si")
+    assert main([*argv, "--strict"]) == 0
+    result = json.loads(out.read_text())
+    assert [c["name"] for c in result["candidates"]] == ["CCc1ccccc1"]
+    (rejected,) = result["rejected"]
+    assert rejected["reason"].startswith("outside the model's domain: unseen element Si")
 
 
 def test_svg_marks_atoms_without_a_peak(model_path, tmp_path) -> None:

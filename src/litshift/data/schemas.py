@@ -152,14 +152,21 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("input_row", pa.int64(), nullable=False),
             pa.field("smiles", pa.string(), nullable=False),
             pa.field("solvent", pa.string(), nullable=False),
+            # the model's solvent class the prediction used (CDCl3 | DMSO-d6 | other)
+            pa.field("solvent_class", pa.string(), nullable=False),
             pa.field("nucleus", pa.string(), nullable=False),
             pa.field("atom_index", pa.int32(), nullable=False),
             pa.field("element", pa.string(), nullable=False),
             pa.field("shift_ppm", pa.float64(), nullable=False),
             # calibrated 1-sigma of the Gaussian predictive distribution and its 95 % interval
+            # (widened outside the domain: litshift.evaluate.domain.OUT_OF_DOMAIN_STD_FACTOR)
             pa.field("shift_std_ppm", pa.float64(), nullable=False),
             pa.field("shift_lo95_ppm", pa.float64(), nullable=False),
             pa.field("shift_hi95_ppm", pa.float64(), nullable=False),
+            # applicability domain of the molecule (litshift.evaluate.domain): null when the
+            # checkpoint stores no training domain; the reason is empty inside the domain
+            pa.field("in_domain", pa.bool_()),
+            pa.field("domain_reason", pa.string(), nullable=False),
         ]
     ),
     # Stage evaluate (results/eval/predictions.parquet): every scored prediction of every model.

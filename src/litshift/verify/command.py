@@ -7,6 +7,9 @@ calibrated uncertainty by the model (several ``--model`` = a deep ensemble), mat
 peaks with the training count-mismatch policy and scored DP4-style
 (:mod:`litshift.verify.scoring`). Bad input stops with a message before any work; a candidate
 that cannot be used is listed as rejected, with the reason, and the others are still ranked.
+A candidate outside the model's training domain (:mod:`litshift.evaluate.domain`) is scored
+with its std widened like ``litshift predict``'s, flagged in the table and the JSON, or
+rejected with ``--strict``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from pathlib import Path
 from litshift.chem.conformers import embed_geometry
 from litshift.chem.solvents import classify
 from litshift.data.io import atomic_path
-from litshift.predict import model_paths
+from litshift.evaluate.domain import OUT_OF_DOMAIN_STD_FACTOR
+from litshift.predict import domain_summary, domain_verdict, model_paths
 from litshift.release import PIPELINE_MODEL
 from litshift.train.matching import POLICIES
+from litshift.usage import UsageError, check_device, check_directory, check_input, check_output
 from litshift.verify.candidates import prepare_candidates, read_candidates_file
 from litshift.verify.likelihood import add_error_model_arguments, error_model_from_args
 from litshift.verify.peaks import (
@@ -69,6 +74,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--match-policy", choices=POLICIES, default="litshift")
     parser.add_argument("--worst", type=int, default=3, help="atoms highlighted per SVG")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="reject candidates outside the model's training domain instead of scoring them "
+        f"with a std widened {OUT_OF_DOMAIN_STD_FACTOR:g}x",
+    )
 
 
 def _measured(args: argparse.Namespace) -> MeasuredSpectrum:
@@ -82,24 +93,42 @@ def _measured(args: argparse.Namespace) -> MeasuredSpectrum:
     return peaks_from_paragraph(text)
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Files and device, before any peak is parsed or model loaded."""
+    for option, path in (
+        ("--peaks-file", args.peaks_file),
+        ("--paragraph-file", args.paragraph_file),
+        ("--candidates", args.candidates),
+    ):
+        if path is not None:
+            check_input(path, option)
+    inputs = [args.peaks_file, args.paragraph_file, args.candidates]
+    if args.json:
+        check_output(args.json, (".json",), inputs, "--json")
+    if args.svg_dir:
+        check_directory(args.svg_dir, "--svg-dir")
+    check_device(args.device)
+
+
 def run(args: argparse.Namespace) -> int:
     from litshift.evaluate.predictors import load_model_predictor
     from litshift.train.trainer import resolve_device
 
+    _check_arguments(args)
     try:
         measured = _measured(args)
         model = error_model_from_args(args)
     except (PeakInputError, OSError, ValueError) as err:
-        raise SystemExit(f"litshift verify: {err}") from None
+        raise UsageError(str(err)) from None
     solvent, solvent_class = classify(args.solvent or measured.solvent_text)
     items = [(smiles, smiles) for smiles in args.smiles]
     if args.candidates:
         try:
             items += read_candidates_file(args.candidates)
         except OSError as err:
-            raise SystemExit(f"litshift verify: {err}") from None
+            raise UsageError(str(err)) from None
     if not items:
-        raise SystemExit("litshift verify: no candidates (give --smiles and/or --candidates)")
+        raise UsageError("no candidates (give --smiles and/or --candidates)")
 
     paths = model_paths(args.model)
     try:
@@ -122,6 +151,16 @@ def run(args: argparse.Namespace) -> int:
             f"litshift verify: no peaks of a nucleus the model predicts {predictor.nuclei}"
         )
     candidates, rejected = prepare_candidates(items, solvent, embed_geometry, predictor.max_atoms)
+    verdicts = [predictor.outside_domain(c.mol_h) for c in candidates]
+    if args.strict:
+        for candidate, verdict in zip(candidates, verdicts, strict=True):
+            if verdict:
+                reason = f"outside the model's domain: {'; '.join(verdict)}"
+                rejected.append(
+                    {"name": candidate.name, "smiles": candidate.molecule.smiles, "reason": reason}
+                )
+        kept = [i for i, v in enumerate(verdicts) if not v]
+        candidates, verdicts = [candidates[i] for i in kept], [verdicts[i] for i in kept]
     for entry in rejected:
         logger.warning("candidate %s rejected: %s", entry["name"], entry["reason"])
     if not candidates:
@@ -129,16 +168,28 @@ def run(args: argparse.Namespace) -> int:
     distributions = predictor.predict_distribution(
         [c.molecule.structure for c in candidates], [solvent] * len(candidates)
     )
+    # outside the domain the intervals widen as in litshift predict, so the likelihood of a
+    # poorly known candidate is not overconfident
+    widen = [OUT_OF_DOMAIN_STD_FACTOR if v else 1.0 for v in verdicts]
     scores = score_candidates(
         [c.mol_h for c in candidates],
         [d.mean for d in distributions],
-        [d.std for d in distributions],
+        [d.std * w for d, w in zip(distributions, widen, strict=True)],
         predictor.nuclei,
         peaks,
         model,
         args.match_policy,
     )
     print(text_report(candidates, scores, list(peaks), rejected))
+    for candidate, verdict in zip(candidates, verdicts, strict=True):
+        if verdict:
+            print(
+                f"outside the model's domain: {candidate.name} ({'; '.join(verdict)}); "
+                f"std widened {OUT_OF_DOMAIN_STD_FACTOR:g}x"
+            )
+    summary = domain_summary(verdicts)
+    if summary:
+        print(f"litshift verify: {summary}", file=sys.stderr)
     if args.json:
         settings = {
             "solvent": solvent,
@@ -153,6 +204,9 @@ def run(args: argparse.Namespace) -> int:
             "residual_lines_dropped": ignored,
         }
         document = report_json(candidates, scores, peaks, rejected, settings)
+        by_smiles = {c.smiles: domain_verdict(v) for c, v in zip(candidates, verdicts, strict=True)}
+        for entry in document["candidates"]:
+            entry["in_domain"], entry["domain_reason"] = by_smiles[entry["canonical_smiles"]]
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps(document, indent=2) + "\n")
     if args.svg_dir:
