@@ -387,10 +387,11 @@ def run(args: argparse.Namespace) -> int:
     _check_arguments(args)
     items = _items(args)
     for text in _unknown_solvents([solvent for _, solvent in items]):
-        known = ", ".join(s.name for s in SOLVENTS)
+        known = ", ".join(s.name for s in SOLVENTS[:6])
         print(
             f"litshift predict: warning: solvent {text!r} not recognized; predicted as solvent "
-            f"class 'other' (recognized: {known}; see the solvent_class column)",
+            f"class 'other' (recognized: {known}, ... {len(SOLVENTS)} in all, see "
+            "litshift.chem.solvents; the solvent_class column shows the class used)",
             file=sys.stderr,
         )
     try:
