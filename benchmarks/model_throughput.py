@@ -374,6 +374,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("need --bucket-window >= 1")
     if args.molecules is None and args.bucket_window > 1:
         parser.error("--bucket-window needs --molecules (synthetic batches have no size order)")
+    if args.molecules is None:
+        # synthetic molecules have no SMILES to derive graph inputs from: element tokens only
+        args.model_overrides = {"atom_features": False, "topology_bias": False} | (
+            args.model_overrides
+        )
     try:
         config = replace(PRESETS[args.preset], **args.model_overrides)
     except (TypeError, ValueError) as err:

@@ -34,7 +34,13 @@ def test_features_of_toluene_name_the_chemistry() -> None:
 
 
 def test_every_category_is_within_its_range_and_never_padding() -> None:
-    for smiles in ("C[N+](C)(C)C", "[O-]C(=O)C1CC1", "C1CCCCCCCCC1", "[Fe+2]", "O=[N+]([O-])c1ccccc1"):
+    for smiles in (
+        "C[N+](C)(C)C",
+        "[O-]C(=O)C1CC1",
+        "C1CCCCCCCCC1",
+        "[Fe+2]",
+        "O=[N+]([O-])c1ccccc1",
+    ):
         features = atom_features(_mol(smiles))
         assert (features >= 1).all()
         assert (features < np.array(list(ATOM_FEATURES.values()))).all()

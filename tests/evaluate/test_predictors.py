@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 import torch
@@ -112,4 +114,5 @@ def test_model_without_head_gets_an_honest_constant_std(structures) -> None:
 
 
 def vars_of(structure: Structure) -> dict:
-    return {f: getattr(structure, f) for f in Structure.__dataclass_fields__}
+    """The constructor arguments of ``structure`` (its graph inputs are derived, not passed)."""
+    return {f.name: getattr(structure, f.name) for f in fields(Structure) if f.init}

@@ -131,16 +131,17 @@ def test_cli_writes_valid_tables(tmp_path, sdf_text: str) -> None:
     assert pl.read_parquet(rejected)["record_id"].to_list() == ["5509"]
 
 
-def test_missing_input_is_a_clear_error(tmp_path) -> None:
-    with pytest.raises(FileNotFoundError, match="input file not found"):
-        main(
-            [
-                "curate-assigned",
-                str(tmp_path / "nope.sdf"),
-                "--out",
-                str(tmp_path / "a.parquet"),
-                "--rejected",
-                str(tmp_path / "r.parquet"),
-            ]
-        )
+def test_missing_input_is_a_clear_error(tmp_path, capsys) -> None:
+    code = main(
+        [
+            "curate-assigned",
+            str(tmp_path / "nope.sdf"),
+            "--out",
+            str(tmp_path / "a.parquet"),
+            "--rejected",
+            str(tmp_path / "r.parquet"),
+        ]
+    )
+    assert code != 0
+    assert "input file not found" in capsys.readouterr().err
     assert not (tmp_path / "a.parquet").exists()

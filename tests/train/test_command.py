@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from litshift.cli import main
+from litshift.data.datasets import Structure, collate_inputs
 from litshift.train.checkpoint import load_model
 from tests.training_data import config_json, write_training_inputs
 
@@ -68,7 +69,6 @@ def test_train_writes_the_run_directory_and_logs_to_mlflow(inputs, tmp_path, mon
     reloaded = mlflow.pytorch.load_model(f"runs:/{run.info.run_id}/model")
     model, state = load_model(out / "model.pt")
     assert state["run"] == "semi" and state["step"] == metrics["best_step"]
-    z = torch.tensor([[6, 8, 1, 1, 1, 1]])
-    xyz = torch.randn(1, 6, 3)
-    solvent = torch.tensor([1])
-    assert torch.allclose(reloaded.eval()(z, xyz, solvent), model(z, xyz, solvent))
+    methanol = Structure("k", "CO", np.array([6, 8, 1, 1, 1, 1]), np.random.randn(6, 3), 1)
+    inputs = collate_inputs([methanol])  # with the graph inputs the tiny preset reads
+    assert torch.allclose(reloaded.eval()(*inputs), model(*inputs))

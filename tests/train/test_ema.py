@@ -1,4 +1,4 @@
-"""Weight averaging: the average moves towards the weights and is swapped in only inside the block."""
+"""Weight averaging: the average follows the weights and is swapped in only inside the block."""
 
 from __future__ import annotations
 

@@ -42,7 +42,10 @@ def inputs(tmp_path_factory):
 
 
 def _train(inputs, out: Path, config: str = CONFIG) -> int:
-    return main(["train", *inputs.cli_args(), "--out", str(out), "--config-json", config])
+    # --debug: the simulated kill (an exception) propagates instead of becoming an error line
+    return main(
+        ["train", "--debug", *inputs.cli_args(), "--out", str(out), "--config-json", config]
+    )
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:

@@ -58,7 +58,7 @@ def test_the_ablations_train_every_run_per_seed_into_their_own_folder(work) -> N
     assert "log: results/logs/ablations/train/no_solvent_seed1.log" in job
     assert "benchmark: results/benchmarks/ablations/train/no_solvent_seed1.tsv" in job
     assert '"solvent_mode": "none"' in job and '"seed": 1' in job
-    assert '"max_steps": 1000' in job  # the headline runs' budget (ablations.max_steps: null)
+    assert f'"max_steps": {config["max_steps"]}' in job  # ablations.max_steps (semi's budget)
     assert "litshift launch --nodes 1" in job and "--run-name ablations/no_solvent_seed1" in job
 
 
