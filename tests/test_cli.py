@@ -36,21 +36,7 @@ def test_version(capsys) -> None:
     assert capsys.readouterr().out == f"litshift {importlib.metadata.version('litshift')}\n"
 
 
-#: options of src/litshift/verify/ still without help (that package changes in another commit)
-PENDING = {"verify", "verify-benchmark"}
-
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        pytest.param(
-            c, marks=pytest.mark.xfail(strict=True, reason="help pending in litshift.verify")
-        )
-        if c in PENDING
-        else c
-        for c in COMMANDS
-    ],
-)
+@pytest.mark.parametrize("command", list(COMMANDS))
 def test_every_option_has_help(command) -> None:
     missing = [
         action.option_strings or action.dest

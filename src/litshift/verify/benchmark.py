@@ -361,10 +361,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=300,
         help="validation molecules the std of HOSE/CSP5 (and uncalibrated runs) is fitted on",
     )
-    parser.add_argument("--hose-max-radius", type=int, default=4)
-    parser.add_argument("--hose-min-count", type=int, default=1)
+    parser.add_argument(
+        "--hose-max-radius", type=int, default=4, help="largest HOSE sphere looked up"
+    )
+    parser.add_argument(
+        "--hose-min-count", type=int, default=1, help="fewest training atoms a HOSE code needs"
+    )
     parser.add_argument("--skip-csp5", action="store_true", help="never run CSP5")
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=64, help="molecules per prediction batch")
     parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
     parser.add_argument("--budget", default="manual", help="budget label of the numbers")

@@ -71,7 +71,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", help="write the full result (ranking + assignments) here")
     parser.add_argument("--svg-dir", help="directory for one annotated SVG per candidate")
     add_error_model_arguments(parser)
-    parser.add_argument("--match-policy", choices=POLICIES, default="litshift")
+    parser.add_argument(
+        "--match-policy",
+        choices=POLICIES,
+        default="litshift",
+        help="count-mismatch policy pairing peaks with atom groups (docs/matching_policy.md)",
+    )
     parser.add_argument("--worst", type=int, default=3, help="atoms highlighted per SVG")
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument(
