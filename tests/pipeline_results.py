@@ -268,57 +268,37 @@ def run_tiny_pipeline(root: Path) -> Path:
                 r / "conformers/done.json",
             ],
         )
+
+        def train(out: Path, run_config: dict) -> list:
+            """``litshift train`` arguments of one run, as the train rule passes them."""
+            return [
+                "train",
+                "--assigned",
+                r / "curated/assigned.parquet",
+                "--splits",
+                r / "splits/assigned_splits.parquet",
+                "--weak",
+                r / "splits/weak_train.parquet",
+                "--conformers",
+                r / "conformers",
+                "--out",
+                out,
+                "--config-json",
+                json.dumps(run_config),
+                "--budget",
+                config["budget"],
+                "--threads",
+                "1",
+            ]
+
         for run in RUNS:
             with tracking_env(root, enabled=run in TRACKED_RUNS):
-                _step(
-                    root,
-                    f"train/{run}",
-                    [
-                        "train",
-                        "--assigned",
-                        r / "curated/assigned.parquet",
-                        "--splits",
-                        r / "splits/assigned_splits.parquet",
-                        "--weak",
-                        r / "splits/weak_train.parquet",
-                        "--conformers",
-                        r / "conformers",
-                        "--out",
-                        r / f"models/{run}",
-                        "--config-json",
-                        json.dumps(config["train"] | RUNS[run]),
-                        "--budget",
-                        config["budget"],
-                        "--threads",
-                        "1",
-                    ],
-                )
+                _step(root, f"train/{run}", train(r / f"models/{run}", config["train"] | RUNS[run]))
         ablation_dirs = [r / f"ablations/models/{name}" for name in ablation_names(ABLATIONS)]
         with tracking_env(root, enabled=False):
             for out in ablation_dirs:
-                _step(
-                    root,
-                    f"ablations/train/{out.name}",
-                    [
-                        "train",
-                        "--assigned",
-                        r / "curated/assigned.parquet",
-                        "--splits",
-                        r / "splits/assigned_splits.parquet",
-                        "--weak",
-                        r / "splits/weak_train.parquet",
-                        "--conformers",
-                        r / "conformers",
-                        "--out",
-                        out,
-                        "--config-json",
-                        json.dumps(ablation_config(config["train"], ABLATIONS, out.name)),
-                        "--budget",
-                        config["budget"],
-                        "--threads",
-                        "1",
-                    ],
-                )
+                run_config = ablation_config(config["train"], ABLATIONS, out.name)
+                _step(root, f"ablations/train/{out.name}", train(out, run_config))
         _step(
             root,
             "summarize_ablations",
