@@ -35,6 +35,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--command", default=DEFAULT_COMMAND, help="the command that trained the run (on the card)"
     )
     parser.add_argument(
+        "--commit",
+        default=None,
+        help="git commit the run was trained at (default: the one in its metrics.json)",
+    )
+    parser.add_argument(
         "--eval-metrics",
         default=None,
         help="results/eval/metrics.parquet of the same split: the other predictors' test MAE "
@@ -71,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
         metrics,
         config,
         calibration,
-        git_commit(Path(__file__).parent),
+        args.commit
+        or metrics.get("git_commit")
+        or f"{git_commit()} (packaged; training commit unknown)",
         args.command,
         _baselines(args.eval_metrics),
     )

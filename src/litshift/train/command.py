@@ -47,6 +47,7 @@ from litshift.data.io import atomic_path, read_table
 from litshift.evaluate.domain import build_domain
 from litshift.evaluate.predictors import CALIBRATION_FILE, calibrate_model, coverage_metrics
 from litshift.model.transformer import ShiftTransformer
+from litshift.provenance import git_commit
 from litshift.tracking import StageRun, stage_run, tracking_uri
 from litshift.train.config import TrainConfig
 from litshift.train.preemption import TrainingPreempted
@@ -319,6 +320,8 @@ def run(args: argparse.Namespace) -> int:
                     "budget": args.budget,
                     "mode": config.mode,
                     "wall_seconds": time.perf_counter() - started,
+                    # the code that trained it, for model cards and reports
+                    "git_commit": git_commit(),
                     "world_size": world,
                     "device": str(device),
                     "counts": dict(sorted(counts.items())),
