@@ -52,6 +52,10 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _count(counts: Mapping[str, Any], key: str) -> str:
+    return f"{counts[key]:,}" if key in counts else "?"
+
+
 def _metric_rows(split: Mapping[str, float], nuclei: list[str]) -> list[list[str]]:
     """Per nucleus and solvent class: MAE, atoms, and the interval coverages when present."""
     rows = []
@@ -138,9 +142,9 @@ def model_card(
             else ""
         )
         + f", cosine schedule, weight EMA {config.get('ema_decay')}",
-        f"- Examples: {counts.get('labeled.examples.train', '?'):,} training, "
-        f"{counts.get('labeled.examples.valid', '?'):,} validation (early stopping, calibration), "
-        f"{counts.get('labeled.examples.test', '?'):,} test molecule-solvent pairs"
+        f"- Examples: {_count(counts, 'labeled.examples.train')} training, "
+        f"{_count(counts, 'labeled.examples.valid')} validation (early stopping, calibration), "
+        f"{_count(counts, 'labeled.examples.test')} test molecule-solvent pairs"
         + (f"; {counts['weak.examples']:,} weak examples" if counts.get("weak.examples") else ""),
         "- Split: the default pipeline split (`config.yaml` `split:`, seed and "
         "InChIKey-connectivity groups); validation and test molecules and the literature test "
