@@ -13,30 +13,45 @@ import gzip
 import os
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 __all__ = [
+    "JSON",
+    "PARQUET",
+    "PathArg",
     "UsageError",
     "check_device",
     "check_directory",
     "check_input",
+    "check_input_directory",
     "check_output",
+    "check_paths",
 ]
 
 #: first bytes of a Parquet file
 PARQUET_MAGIC = b"PAR1"
+
+#: output suffixes of the commands that write a table / a summary
+PARQUET = (".parquet",)
+JSON = (".json",)
+
+#: one path argument: a path, the paths of an ``nargs="+"`` option, or None when not given
+PathArg = str | os.PathLike[str] | Sequence[str | os.PathLike[str]] | None
 
 
 class UsageError(Exception):
     """The command was called wrongly: exit status 2, one line, no traceback."""
 
 
-def check_input(path: str | os.PathLike[str], what: str = "input") -> Path:
-    """An existing, readable, non-empty file; a ``.gz`` must start a valid gzip stream."""
+def check_input(
+    path: str | os.PathLike[str], what: str = "input", hint: str = "check the path"
+) -> Path:
+    """An existing, readable, non-empty file; a ``.gz`` must start a valid gzip stream.
+    ``hint`` says how to fix a missing file (e.g. which command builds it)."""
     file = Path(path)
     if not file.exists():
-        raise UsageError(f"{what} file not found: {file} (check the path)")
+        raise UsageError(f"{what} file not found: {file} ({hint})")
     if not file.is_file():
         raise UsageError(f"{what} {file} is a directory, not a file")
     if not os.access(file, os.R_OK):
@@ -74,6 +89,14 @@ def _writable_directory(directory: Path) -> bool:
         return False
 
 
+def _is_input(path: Path, inputs: Sequence[str | os.PathLike[str] | None]) -> bool:
+    """Whether ``path`` already exists as one of ``inputs`` (under any name or link)."""
+    return path.exists() and any(
+        source is not None and Path(source).exists() and os.path.samefile(source, path)
+        for source in inputs
+    )
+
+
 def check_output(
     path: str | os.PathLike[str],
     suffixes: Sequence[str],
@@ -89,10 +112,8 @@ def check_output(
         )
     if file.is_dir():
         raise UsageError(f"{what} {file} is a directory; give a file name")
-    for source in inputs:
-        if source is not None and Path(source).exists() and file.exists():
-            if os.path.samefile(source, file):
-                raise UsageError(f"{what} {file} is the input file; choose another output path")
+    if _is_input(file, inputs):
+        raise UsageError(f"{what} {file} is the input file; choose another output path")
     if not _writable_directory(file.parent):
         raise UsageError(
             f"{what} directory {file.parent} is not writable; choose another output path"
@@ -100,14 +121,81 @@ def check_output(
     return file
 
 
-def check_directory(path: str | os.PathLike[str], what: str = "output directory") -> Path:
-    """A directory that exists and is writable, or can be created."""
+def check_input_directory(path: str | os.PathLike[str], what: str = "input") -> Path:
+    """An existing directory whose entries can be listed and read (conformer shards, a run)."""
+    directory = Path(path)
+    if not directory.exists():
+        raise UsageError(f"{what} directory not found: {directory} (check the path)")
+    if not directory.is_dir():
+        raise UsageError(f"{what} {directory} is a file, not a directory")
+    if not os.access(directory, os.R_OK | os.X_OK):
+        raise UsageError(f"{what} directory {directory} is not readable (check its permissions)")
+    return directory
+
+
+def check_directory(
+    path: str | os.PathLike[str],
+    what: str = "output directory",
+    inputs: Sequence[str | os.PathLike[str] | None] = (),
+) -> Path:
+    """A directory that exists and is writable, or can be created, and is none of the input
+    directories ``inputs`` (the command would write into what it reads)."""
     directory = Path(path)
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"{what} {directory} is a file, not a directory")
+    if _is_input(directory, inputs):
+        raise UsageError(f"{what} {directory} is an input directory; choose another output path")
     if not _writable_directory(directory):
         raise UsageError(f"{what} {directory} is not writable; choose another path")
     return directory
+
+
+def _paths(value: PathArg) -> list[Path]:
+    """The paths of one argument, whatever its ``nargs``."""
+    if value is None:
+        return []
+    if isinstance(value, str | os.PathLike):
+        return [Path(value)]
+    return [Path(v) for v in value]
+
+
+def check_paths(
+    *,
+    inputs: Mapping[str, PathArg] | None = None,
+    input_dirs: Mapping[str, PathArg] | None = None,
+    outputs: Mapping[str, tuple[PathArg, Sequence[str]]] | None = None,
+    output_dirs: Mapping[str, PathArg] | None = None,
+) -> None:
+    """Every path check of one command in one call, so a command states its files once.
+
+    Keys are what the messages call the argument (``"--assigned"``, ``"input"``). Input files
+    and directories must exist and be readable; output files (with their allowed suffixes)
+    and output directories must be writable, none of the inputs, and no two outputs the same
+    path (the second write would silently replace the first).
+    """
+    files = [(what, p) for what, value in (inputs or {}).items() for p in _paths(value)]
+    dirs = [(what, p) for what, value in (input_dirs or {}).items() for p in _paths(value)]
+    for what, path in files:
+        check_input(path, what)
+    for what, path in dirs:
+        check_input_directory(path, what)
+    sources = [path for _, path in files + dirs]
+    claimed: dict[Path, str] = {}
+    for what, (value, suffixes) in (outputs or {}).items():
+        for path in _paths(value):
+            check_output(path, suffixes, sources, what)
+            _claim(claimed, path, what)
+    for what, value in (output_dirs or {}).items():
+        for path in _paths(value):
+            check_directory(path, what, sources)
+            _claim(claimed, path, what)
+
+
+def _claim(claimed: dict[Path, str], path: Path, what: str) -> None:
+    """Record that ``what`` writes ``path``; a path two arguments write is a usage error."""
+    first = claimed.setdefault(path.resolve(), what)
+    if first != what:
+        raise UsageError(f"{what} {path} is also {first}; give each output its own path")
 
 
 def check_device(name: str) -> str:
