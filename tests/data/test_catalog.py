@@ -42,5 +42,5 @@ def test_sql_cli_formats(results, capsys) -> None:
 
 
 def test_sql_without_catalog_says_how_to_build_it(tmp_path, capsys) -> None:
-    assert main(["sql", "SELECT 1", "--db", str(tmp_path / "none.duckdb")]) == 1
-    assert "catalog not found" in capsys.readouterr().err
+    assert main(["sql", "SELECT 1", "--db", str(tmp_path / "none.duckdb")]) == 2
+    assert "catalog file not found" in capsys.readouterr().err

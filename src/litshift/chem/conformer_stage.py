@@ -46,6 +46,7 @@ from litshift.chem.conformers import CACHEABLE_STATUSES, FORCE_FIELDS, TIMEOUT, 
 from litshift.chem.molecules import molecule_key
 from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
 from litshift.tracking import stage_run
+from litshift.usage import JSON, PARQUET, check_paths
 
 __all__ = [
     "ConformerCache",
@@ -347,6 +348,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "gather":
+        check_paths(inputs={"shard": args.shards}, outputs={"--out": (args.out, JSON)})
         manifest = gather(args.shards, args.out)
         logger.info(
             "conformers: %d molecules, statuses %s", manifest["molecules"], manifest["statuses"]
@@ -354,6 +356,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if not 0 <= args.shard < args.n_shards:
         raise SystemExit(f"--shard {args.shard} is not in [0, {args.n_shards})")
+    check_paths(
+        inputs={"input": args.molecules},
+        outputs={"--out": (args.out, PARQUET)},
+        output_dirs={"--cache": args.cache},
+    )
     options = EmbedOptions.from_mapping(vars(args))
     cache = ConformerCache(args.cache, options)
     params = {

@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from litshift.data.io import atomic_path
+from litshift.usage import check_paths
 
 __all__ = ["VIEWS", "build_catalog", "configure_parser", "run"]
 
@@ -73,6 +74,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from litshift.tracking import stage_run
 
+    check_paths(
+        inputs={"input": args.inputs},
+        input_dirs={"--results": args.results},
+        outputs={"--db": (args.db, (".duckdb",))},
+    )
     with stage_run("catalog", {"db": args.db}) as tracker:
         counts = build_catalog(args.db, args.results)
         tracker.log_metrics({f"rows.{k}": v for k, v in counts.items()})

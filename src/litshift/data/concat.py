@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from litshift.data.io import read_table, write_table
 from litshift.data.schemas import schema
+from litshift.usage import PARQUET, check_paths
 
 __all__ = ["concat_tables", "configure_parser", "run"]
 
@@ -32,6 +33,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(inputs={"input": args.inputs}, outputs={"--out": (args.out, PARQUET)})
     table = write_table(concat_tables(args.inputs, args.schema), args.out, args.schema)
     logger.info(
         "concat %s: %d files, %d rows -> %s",

@@ -15,6 +15,7 @@ import polars as pl
 from litshift.chem.molecules import molecule_key
 from litshift.data.io import read_table, write_table
 from litshift.tracking import stage_run
+from litshift.usage import PARQUET, check_paths
 
 __all__ = ["collect", "configure_parser", "run"]
 
@@ -40,6 +41,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(
+        inputs={"--assigned": args.assigned, "--weak": args.weak},
+        outputs={"--out": (args.out, PARQUET)},
+    )
     with stage_run("collect_molecules", {"weak": args.weak}) as tracker:
         columns = [pl.from_arrow(read_table(args.assigned, "assigned"))["smiles"]]
         columns += [pl.from_arrow(read_table(path, "weak"))["smiles"] for path in args.weak]

@@ -20,6 +20,7 @@ from rdkit.Chem.Scaffolds import MurckoScaffold
 from litshift.chem.molecules import MoleculeError, mol_from_smiles
 from litshift.data.io import read_table, write_table
 from litshift.tracking import stage_run
+from litshift.usage import PARQUET, check_paths
 
 __all__ = ["assign_splits", "group_ids", "weak_rows", "configure_parser", "run"]
 
@@ -141,6 +142,18 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(
+        inputs={
+            "--assigned": args.assigned,
+            "--unassigned": args.unassigned,
+            "--literature": args.literature,
+        },
+        outputs={
+            "--out-splits": (args.out_splits, PARQUET),
+            "--out-weak": (args.out_weak, PARQUET),
+            "--out-literature-test": (args.out_literature_test, PARQUET),
+        },
+    )
     fractions = [float(x) for x in args.fractions.split(",")]
     test_sources = {s for s in args.literature_test_sources.split(",") if s}
     params = {

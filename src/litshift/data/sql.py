@@ -16,10 +16,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from litshift.usage import check_input
+
 __all__ = ["QueryRefused", "query", "configure_parser", "run"]
 
 #: DuckDB statement types a query may consist of (SHOW, DESCRIBE, SUMMARIZE parse as SELECT).
 ALLOWED_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
+
+#: how to get a catalog when there is none
+BUILD_HINT = "build it with `make report` or `snakemake --cores all results/catalog.duckdb`"
 
 _LEADING_COMMENTS = re.compile(r"^(?:\s+|--[^\n]*(?:\n|$)|/\*.*?\*/)*", re.DOTALL)
 
@@ -63,10 +68,7 @@ def query(sql: str, db: str | Path, fmt: str = "table") -> str:
 
     db = Path(db)
     if not db.exists():
-        raise FileNotFoundError(
-            f"catalog not found: {db} (build it with `make report` or "
-            "`snakemake --cores all results/catalog.duckdb`)"
-        )
+        raise FileNotFoundError(f"catalog not found: {db} ({BUILD_HINT})")
     con = _connect(db)
     try:
         for statement in con.extract_statements(sql):
@@ -116,6 +118,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import duckdb
 
+    check_input(args.db, "catalog", BUILD_HINT)
     try:
         sys.stdout.write(query(args.sql, args.db, args.format).rstrip("\n") + "\n")
     except QueryRefused as err:

@@ -13,6 +13,7 @@ import logging
 from litshift.data.io import write_table
 from litshift.evaluate.ablations import read_seed_run, summarize
 from litshift.tracking import stage_run
+from litshift.usage import PARQUET, check_paths
 
 __all__ = ["configure_parser", "run"]
 
@@ -33,6 +34,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(input_dirs={"run": args.runs}, outputs={"--out": (args.out, PARQUET)})
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
     with stage_run(STAGE, {"runs": len(args.runs), "seeds": args.seeds}) as tracker:
         rows = summarize(

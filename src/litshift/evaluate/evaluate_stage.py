@@ -64,6 +64,7 @@ from litshift.evaluate.testsets import (
 from litshift.tracking import stage_run
 from litshift.train.matching import POLICIES
 from litshift.train.trainer import resolve_device
+from litshift.usage import JSON, PARQUET, check_device, check_paths
 
 __all__ = ["calibrate", "configure_parser", "molecule_context", "predict_tests", "run"]
 
@@ -258,6 +259,23 @@ def _csp5_status(skip: bool) -> dict[str, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(
+        inputs={
+            "--assigned": args.assigned,
+            "--splits": args.splits,
+            "--literature-test": args.literature_test,
+            "--weak": args.weak,
+            "--models": args.models,
+        },
+        input_dirs={"--conformers": args.conformers},
+        outputs={
+            "--out-predictions": (args.out_predictions, PARQUET),
+            "--out-metrics": (args.out_metrics, PARQUET),
+            "--out-uncertainty": (args.out_uncertainty, PARQUET),
+            "--out-summary": (args.out_summary, JSON),
+        },
+    )
+    check_device(args.device)
     started = time.perf_counter()
     if args.threads:
         torch.set_num_threads(args.threads)

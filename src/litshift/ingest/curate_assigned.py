@@ -46,6 +46,7 @@ from litshift.ingest.nmrshiftdb2 import (
     spectrum_tags,
 )
 from litshift.tracking import stage_run
+from litshift.usage import PARQUET, check_paths
 
 __all__ = ["assign_labels", "curate_records", "configure_parser", "run"]
 
@@ -175,6 +176,10 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(
+        inputs={"input": args.sdf},
+        outputs={"--out": (args.out, PARQUET), "--rejected": (args.rejected, PARQUET)},
+    )
     nuclei = set(args.nuclei.split(","))
     windows = windows_from_args(args.window)
     params = {"input": args.sdf, "nuclei": sorted(nuclei), "windows": windows}

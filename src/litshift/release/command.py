@@ -16,6 +16,7 @@ from litshift.evaluate.scoring import ASSIGNED_TEST
 from litshift.provenance import git_commit
 from litshift.release import RELEASE_DIR, RELEASE_NAME
 from litshift.release.card import model_card
+from litshift.usage import check_paths
 
 __all__ = ["configure_parser", "run"]
 
@@ -64,6 +65,8 @@ def _baselines(path: str | None) -> dict[str, dict[str, float]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    # --eval-metrics is optional even when given: `make release` names it before it exists
+    check_paths(input_dirs={"--run": args.run}, output_dirs={"--out": args.out})
     run_dir, out = Path(args.run), Path(args.out)
     needed = ["model.pt", "metrics.json", "config.json", CALIBRATION_FILE]
     missing = [name for name in needed if not (run_dir / name).exists()]

@@ -13,6 +13,7 @@ from litshift.provenance import config_hash
 from litshift.report.collect import collect
 from litshift.report.page import render
 from litshift.tracking import stage_run
+from litshift.usage import check_paths
 
 __all__ = ["configure_parser", "run"]
 
@@ -33,6 +34,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(
+        inputs={"input": args.inputs},
+        input_dirs={"--results": args.results, "--repo": args.repo},
+        outputs={"--out": (args.out, (".html",))},
+    )
     started = time.perf_counter()
     config = json.loads(args.config_json)
     params = {

@@ -66,6 +66,7 @@ from litshift.train.trainer import (
     resolve_device,
     train,
 )
+from litshift.usage import check_paths
 
 __all__ = ["configure_parser", "load_data", "run"]
 
@@ -257,6 +258,11 @@ def _decide_resume(
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(
+        inputs={"--assigned": args.assigned, "--splits": args.splits, "--weak": args.weak},
+        input_dirs={"--conformers": args.conformers},
+        output_dirs={"--out": args.out},
+    )
     started = time.perf_counter()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -41,6 +41,7 @@ from litshift.chem.symmetry import element_classes
 from litshift.data.datasets import Structure
 from litshift.evaluate.testsets import AssignedItem
 from litshift.train.matching import POLICIES
+from litshift.usage import JSON, PARQUET, check_device, check_paths
 from litshift.verify.decoys import choose_decoys
 from litshift.verify.likelihood import ErrorModel, add_error_model_arguments, error_model_from_args
 from litshift.verify.peaks import PeakList
@@ -375,6 +376,19 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_paths(
+        inputs={
+            "--assigned": args.assigned,
+            "--splits": args.splits,
+            "--literature-test": args.literature_test,
+            "--pool": args.pool,
+            "--models": args.models,
+        },
+        input_dirs={"--conformers": args.conformers},
+        outputs={"--out": (args.out, PARQUET), "--out-summary": (args.out_summary, JSON)},
+    )
+    check_device(args.device)
+
     import torch
 
     from litshift.chem.conformer_stage import load_conformers
