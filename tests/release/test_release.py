@@ -67,7 +67,8 @@ def test_release_packages_the_run_with_a_card(run_dir, tmp_path) -> None:
     assert f"{trained['test']['mae.13C']:.3f}" in card  # the run's own test figure
     assert trained["git_commit"] in card
     assert "| HOSE | 4.500 |" in card and "9.900" not in card
-    for section in ("## Data sources", "## Test metrics", "## Calibration", "## Known limits"):
+    sections = ("## Data sources", "## Test metrics", "## Applicability domain", "## Calibration")
+    for section in (*sections, "## Known limits"):
         assert section in card
     assert "CC BY-SA" in card
 

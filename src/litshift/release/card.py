@@ -31,9 +31,9 @@ DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
 )
 
 KNOWN_LIMITS: tuple[str, ...] = (
-    "Trained on small organic molecules of NMRShiftDB2 (H, C, N, O, S, P, F, Cl, Br, I, Si, B "
-    "mostly); metals, radicals, charged species and heavy main-group elements are out of its "
-    "domain and can be wrong by tens of ppm (e.g. C-I and Si-CH3 carbons).",
+    "Outside its applicability domain (below) a prediction can be wrong by tens of ppm (C-I "
+    "and Si-CH3 carbons, metallocenes): such rows say in_domain = false, carry a std widened "
+    "2x, and `--strict` refuses them.",
     "One MMFF conformer per molecule: flexible molecules and conformer-dependent shifts "
     "(diastereotopic CH2 protons) are averaged over topological symmetry classes, not over "
     "conformers.",
@@ -42,7 +42,8 @@ KNOWN_LIMITS: tuple[str, ...] = (
     "Exchangeable protons (OH, NH, SH) depend on concentration, temperature and water content; "
     "their predictions are the least reliable 1H values.",
     "Intervals are calibrated on the validation split (Gaussian, one scale per nucleus); errors "
-    "have heavier tails than a Gaussian, so 50 % intervals over-cover.",
+    "have heavier tails than a Gaussian, so central intervals over-cover and the 95 % ones can "
+    "fall a little short (coverage columns above).",
 )
 
 
@@ -98,6 +99,7 @@ def model_card(
     commit: str,
     command: str,
     baselines: Mapping[str, Mapping[str, float]] | None = None,
+    domain: Mapping[str, Any] | None = None,
 ) -> str:
     """Markdown model card of one finished ``litshift train`` run.
 
@@ -111,6 +113,9 @@ def model_card(
         The command that trained and packaged it (reproducibility).
     baselines
         Optional name -> ``{"mae.1H": ..., "mae.13C": ...}`` on the same test split.
+    domain
+        The checkpoint's applicability domain (:class:`litshift.evaluate.domain.Domain` as a
+        dict), summarized on the card.
     """
     nuclei = [
         k.removeprefix("mae.")
@@ -172,6 +177,19 @@ def model_card(
             "Same test split, other predictors:",
             "",
             _table(rows, ["predictor", *nuclei]),
+            "",
+        ]
+    if domain:
+        charges = ", ".join(domain.get("charges", [])) or "none"
+        parts += [
+            "## Applicability domain",
+            "",
+            f"Derived from its {domain['molecules']:,} training molecules and stored in the "
+            f"checkpoint: elements {', '.join(domain['elements'])}; non-zero formal charges "
+            f"{charges}; radicals {'seen' if domain.get('radicals') else 'none'}; "
+            f"{len(domain['atom_types']):,} atom types and {len(domain['environments']):,} "
+            f"radius-1 environments; at most {domain['heavy_atoms'][1]} heavy atoms. "
+            "`litshift predict` and `verify` flag every molecule outside it.",
             "",
         ]
     parts += [

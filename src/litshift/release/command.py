@@ -16,6 +16,7 @@ from litshift.evaluate.scoring import ASSIGNED_TEST
 from litshift.provenance import git_commit
 from litshift.release import RELEASE_DIR, RELEASE_NAME
 from litshift.release.card import model_card
+from litshift.train.checkpoint import load_checkpoint
 from litshift.usage import check_paths
 
 __all__ = ["configure_parser", "run"]
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         or f"{git_commit()} (packaged; training commit unknown)",
         args.command,
         _baselines(args.eval_metrics),
+        load_checkpoint(run_dir / "model.pt").get("domain"),
     )
     out.mkdir(parents=True, exist_ok=True)
     for name in ("model.pt", CALIBRATION_FILE):
