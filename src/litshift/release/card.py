@@ -174,7 +174,9 @@ def model_card(
         ]
         rows.append(["this model", *(f"{metrics['test'][f'mae.{n}']:.3f}" for n in nuclei)])
         parts += [
-            "Same test split, other predictors:",
+            "Same test split, the other predictors of the pipeline's evaluation "
+            "(`make report`: HOSE fitted on the training split, the headline runs at their "
+            "default CPU budget; atom level, ppm):",
             "",
             _table(rows, ["predictor", *nuclei]),
             "",
