@@ -187,21 +187,17 @@ class ModelPredictor:
         self, model: ShiftTransformer, structures: Sequence[Structure], with_std: bool
     ) -> list[RawDistribution]:
         """One member's mean and raw std on the evaluated nuclei, NaN off the element."""
-        # batches of similar size waste little on padding (attention is N x N)
-        order = sorted(range(len(structures)), key=lambda i: len(structures[i].atomic_numbers))
-        chosen = [structures[i] for i in order]
+        # predict_ppm[_std] batch by size themselves and answer in input order
         if with_std and model.has_scale_head:
-            ranked = predict_ppm_std(model, chosen, self.batch_size, self.device)
+            predicted = predict_ppm_std(model, structures, self.batch_size, self.device)
         else:
-            ranked = [
+            predicted = [
                 (m, np.ones_like(m))
-                for m in predict_ppm(model, chosen, self.batch_size, self.device)
+                for m in predict_ppm(model, structures, self.batch_size, self.device)
             ]
-        by_index = dict(zip(order, ranked, strict=True))
         model_nuclei = model.config.nuclei
         out = []
-        for i, structure in enumerate(structures):
-            ppm, std = by_index[i]
+        for structure, (ppm, std) in zip(structures, predicted, strict=True):
             values, stds = _empty(structure, len(self.nuclei)), _empty(structure, len(self.nuclei))
             for k, nucleus in enumerate(self.nuclei):
                 if nucleus in model_nuclei:
