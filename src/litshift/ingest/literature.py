@@ -273,6 +273,8 @@ class Spectrum:
     """Offset of the header in the normalized paragraph."""
     end: int = 0
     """Offset just past the last peak in the normalized paragraph."""
+    reject_reason: str | None = None
+    """Why the parser gave up on this block's list (``peaks`` is then empty), None otherwise."""
 
     @property
     def shifts(self) -> list[float]:
