@@ -23,3 +23,17 @@ def test_warmup_then_monotone_decay_to_the_floor(total, warmup_frac, ratio) -> N
     if decay:
         assert decay[0] == pytest.approx(base)
     assert learning_rate(total, total, base, warmup, ratio) == pytest.approx(ratio * base)
+
+
+@given(total=st.integers(1, 500), frac=st.floats(0, 1), lam=st.floats(0, 32))
+def test_weak_weight_ramps_from_zero_to_lambda(total, frac, lam) -> None:
+    from litshift.train.schedule import weak_weight
+
+    weights = [weak_weight(s, total, lam, frac) for s in range(total + 1)]
+    assert all(0 <= w <= lam for w in weights)
+    assert weights == sorted(weights)
+    assert weights[-1] == lam
+    if frac * total >= 1:
+        assert weights[0] == 0.0
+    else:
+        assert weights[0] == lam  # no ramp shorter than one step

@@ -122,6 +122,38 @@ def test_checkpoints_from_before_the_uncertainty_field_still_load(data, tmp_path
     assert resumed.steps == 4
 
 
+def test_init_from_starts_at_the_given_weights(data, tmp_path) -> None:
+    first = train(_config(mode="supervised", max_steps=4, eval_every=2), data, tmp_path / "a")
+    start = tmp_path / "a" / "checkpoints" / "best.pt"
+    # a zero learning rate keeps the initial weights: they must be the checkpoint's
+    tuned = train(
+        _config(mode="semi", lr=0.0, max_steps=2, eval_every=2, init_from=str(start)),
+        data,
+        tmp_path / "b",
+    )
+    for name, value in first.model.state_dict().items():
+        assert torch.equal(value, tuned.model.state_dict()[name]), name
+    assert tuned.best_metric == pytest.approx(first.best_metric, rel=1e-6)
+    other = _config(model=TEST_MODEL | {"d_model": 32}, init_from=str(start))
+    with pytest.raises(CheckpointError, match="d_model: checkpoint 16 vs config 32"):
+        train(other, data, tmp_path / "c")
+
+
+def test_lambda_warmup_keeps_the_weak_term_out_at_first(data, tmp_path) -> None:
+    # a one-step run inside the ramp's first step trains as if lambda_mol were 0
+    def one_step(name: str, **overrides) -> dict[str, torch.Tensor]:
+        config = _config(mode="semi", max_steps=1, eval_every=1, **overrides)
+        result = train(config, data, tmp_path / name)
+        assert result.history[0]["loss_mol"] > 0  # computed and logged either way
+        return result.model.state_dict()
+
+    ramped = one_step("ramped", lambda_warmup_frac=1.0)
+    unweighted = one_step("zero", lambda_mol=0.0)
+    weighted = one_step("full")
+    assert all(torch.equal(ramped[n], unweighted[n]) for n in ramped)
+    assert not all(torch.equal(ramped[n], weighted[n]) for n in ramped)
+
+
 def test_early_stopping_after_patience(data, tmp_path) -> None:
     # a zero learning rate never improves on the first evaluation
     config = _config(lr=0.0, max_steps=12, eval_every=2, patience=2)

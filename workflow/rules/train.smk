@@ -38,6 +38,8 @@ rule train:
         splits=rules.split.output.splits,
         weak=rules.split.output.weak,
         conformers="results/conformers/done.json",
+        # a fine-tuning run (init_from) starts from another run's model: train that one first
+        init=lambda wildcards: RUN_CONFIGS[wildcards.prefix][wildcards.run].get("init_from") or [],
     output:
         model="results/{prefix}models/{run}/model.pt",
         metrics="results/{prefix}models/{run}/metrics.json",

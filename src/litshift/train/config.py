@@ -81,6 +81,11 @@ class TrainConfig:
     """B2: weak molecules per step and process (ignored in supervised mode)."""
     lambda_mol: float = 16.0
     """Weight of L_mol in semi mode."""
+    lambda_warmup_frac: float = 0.0
+    """Fraction of the steps over which the L_mol weight ramps linearly from 0 to
+    ``lambda_mol``: the weak term enters once L_atom has shaped the model."""
+    init_from: str | None = None
+    """Checkpoint whose weights start the run (fine-tuning a converged model; same architecture)."""
     loss: str = "l1"
     """Elementwise loss for both terms: l1 | l2 | huber."""
     huber_delta: float = 1.0
@@ -126,6 +131,10 @@ class TrainConfig:
             raise ValueError(f"train.ema_decay must be in (0, 1) or null, got {self.ema_decay}")
         if not 0 <= self.warmup_frac < 1:
             raise ValueError(f"train.warmup_frac must be in [0, 1), got {self.warmup_frac}")
+        if not 0 <= self.lambda_warmup_frac <= 1:
+            raise ValueError(
+                f"train.lambda_warmup_frac must be in [0, 1], got {self.lambda_warmup_frac}"
+            )
 
     @property
     def uses_labeled(self) -> bool:

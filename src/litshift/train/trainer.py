@@ -71,7 +71,7 @@ from litshift.train.losses import (
     sorted_matching_residuals,
 )
 from litshift.train.preemption import TrainingPreempted, stop_signals
-from litshift.train.schedule import learning_rate
+from litshift.train.schedule import learning_rate, weak_weight
 
 __all__ = [
     "TrainData",
@@ -518,6 +518,13 @@ def train(
     model = ShiftTransformer(model_config)
     mean, std = target_scaler(data.train, len(model_config.nuclei))
     model.set_target_scaler(torch.as_tensor(mean), torch.as_tensor(std))
+    if config.init_from is not None and not resume:
+        # fine-tuning: the weights (and their target scaler) of a trained run of this architecture
+        start_state = load_checkpoint(config.init_from)
+        check_architecture(start_state["model_config"], model_config)
+        model.load_state_dict(start_state["model"])
+        mean, std = model.shift_mean.numpy(), model.shift_std.numpy()
+        logger.info("initialized from %s (step %s)", config.init_from, start_state.get("step"))
     model.to(device)
     optimizer = model.configure_optimizer(config.lr, config.weight_decay)
     ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None
@@ -622,9 +629,12 @@ def train(
                 out = train_model(*_merge_inputs(labeled, weak), with_log_std=model.has_scale_head)
             pred, log_std = out if model.has_scale_head else (out, None)  # (B1 + B2, N, K) each
             l_atom, l_mol = _losses(pred.float(), labeled, weak, model, config)
+            lambda_mol = weak_weight(
+                progress.step, total_steps, config.lambda_mol, config.lambda_warmup_frac
+            )
             loss = {
                 "supervised": l_atom,
-                "semi": l_atom + config.lambda_mol * l_mol,
+                "semi": l_atom + lambda_mol * l_mol,
                 "weak_only": l_mol,
             }[config.mode]
             if log_std is not None:  # trains the head only: its gradient never reaches the mean
