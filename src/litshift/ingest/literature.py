@@ -171,6 +171,10 @@ _REFERENCE_CLAUSE = re.compile(
 # A solvent missing from the solvent table still looks deuterated: "C6D5Cl", "[D8]THF", "D2O".
 _DEUTERATED = re.compile(r"^[\w\[\]()+/\-.]*(?:D|-d\d|d\d|deuter)[\w\[\]()+/\-. ]*$")
 _FRAGMENT_SPLIT = re.compile(r"[,;:]|\.\s|\s(?:in|and)\s")
+# Condition fragments read whole: "400 MHz", "see Table 3", "298 K", "referenced to TMS".
+_COND_PART = re.compile(
+    rf"(?i:{_FREQ.pattern})|(?i:{_COND_CITE.pattern})|{_TEMP.pattern}|(?i:{_COND_REFERENCE.pattern})"
+)
 
 # --- peaks -----------------------------------------------------------------------------------
 
@@ -438,16 +442,6 @@ def _scan_conditions(text: str, pos: int) -> _Scan:
                 parts.append(inner)
             pos = end
             continue
-        m = (
-            _FREQ.match(text, pos)
-            or _COND_CITE.match(text, pos)
-            or _TEMP.match(text, pos)
-            or _COND_REFERENCE.match(text, pos)
-        )
-        if m:
-            parts.append(m.group(0))
-            pos = m.end()
-            continue
         if (
             c == "."
             and text.startswith(" ", pos + 1)
@@ -462,6 +456,11 @@ def _scan_conditions(text: str, pos: int) -> _Scan:
             break  # the sentence or clause ended without a peak list
         m = _COND_SKIP.match(text, pos)
         if m and m.end() > pos:
+            pos = m.end()
+            continue
+        m = _COND_PART.match(text, pos)
+        if m:
+            parts.append(m.group(0))
             pos = m.end()
             continue
         if _HEADER.match(text, pos):
@@ -592,22 +591,22 @@ def _peak_list(
         m = item.match(text, pos)
         if m is None:
             break
-        lo_text, hi_text, bare, det, det2, alt, alt_hi, sep = m.group(
-            "lo", "hi", "bare", "det", "det2", "alt", "althi", "sep"
+        lo_text, hi_text, bare, det, det2, alt, alt_hi, sep, label, tj, times, pre = m.group(
+            "lo", "hi", "bare", "det", "det2", "alt", "althi", "sep", "label", "tj", "times", "pre"
         )
-        multiplicity, j_hz, count, assignment = None, (), None, m.group("label")
-        for extra in (m.group("tj"), det):
-            if extra:  # a trailing "d, J = 245.1 Hz" reads like details in brackets
-                more = _details(extra if extra is det else f"({extra.strip(' ,')})", element)
-                multiplicity = multiplicity or more[0]
-                j_hz = j_hz + more[1]
-                count = count if count is not None else more[2]
-                assignment = ", ".join(a for a in (assignment, more[3]) if a) or None
+        if tj:  # a trailing "d, J = 245.1 Hz" reads like details in brackets
+            det = f"({tj.strip(' ,')}, {det[1:-1]})" if det else f"({tj.strip(' ,')})"
+        if det:
+            multiplicity, j_hz, count, assignment = _details(det, element)
+            if label:
+                assignment = f"{label}, {assignment}" if assignment else label
+        else:
+            multiplicity, j_hz, count, assignment = None, (), None, label
         if det2:
             extra = det2[1:-1].strip()
             assignment = f"{assignment}, {extra}" if assignment else extra
-        times = m.group("times") or m.group("pre")
-        count = int(times) if times else count  # "128.4 × 2", "2 × 128.4": two nuclei
+        if times or pre:  # "128.4 × 2", "2 × 128.4": two nuclei
+            count = int(times or pre)
         multiplicity = multiplicity or bare
         peaks.append(_peak(lo_text, hi_text, multiplicity, j_hz, count, assignment))
         if alt:
@@ -726,36 +725,23 @@ _VALUE_CONTEXT = re.compile(
     r"(?:\d?J\S{0,6}|m/z|Δδ\S{0,16}|calcd\.?(?:\sfor\s\S+)?|found|Rf|mp|\[α\]\S*|\(c|log\sε\)?)"
     r"\s?[=:~]?\s?[+-]?(?:\d+(?:\.\d+)?\s?(?:,|and)\s?)*$"
 )
-_NOT_A_LIST = (
-    (
-        "2D correlations, not a peak list",
-        re.compile(r"(?:HMBC|COSY|NOESY|ROESY|TOCSY|NOE)(?![a-z])|(?i:correlat|cross-?peak)"),
-    ),
-    (
-        "comparison with another spectrum",
-        re.compile(
-            r"similar to|\bsame\b.{0,30}\bas\b|\bexcept|compared|comparison|instead of|rather than"
-            r"|\bvs\b|versus|\bthan\b|upfield|downfield|\bmoved\b|\bdiffer(?:s|ed|ence|ences)?\b",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "signals cited for another purpose",
-        re.compile(
-            r"\bratios?\b|integration of|conversion|determined (?:by|from)|monitor|titration|\bee\b"
-            r"|\bdr\b|enantiomeric|diastereomeric|purity|incorporation|coalescence"
-            r"|temperature-dependent|disappearance|kinetic",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "solvent or impurity signals",
-        re.compile(
-            r"residual|solvent (?:signal|peak|resonance)|impurit|\bwater\b|\bHDO\b|grease",
-            re.IGNORECASE,
-        ),
-    ),
+# Sentences that cite signals for something else than listing a spectrum, by reason.
+_NOT_A_LIST = re.compile(
+    r"(?P<correlations>(?:HMBC|COSY|NOESY|ROESY|TOCSY|NOE)(?![a-z])|(?i:correlat|cross-?peak))"
+    r"|(?i:(?P<comparison>similar to|\bsame\b.{0,30}\bas\b|\bexcept|compared|comparison"
+    r"|instead of|rather than|\bvs\b|versus|\bthan\b|upfield|downfield|\bmoved\b"
+    r"|\bdiffer(?:s|ed|ence|ences)?\b)"
+    r"|(?P<purpose>\bratios?\b|integration of|conversion|determined (?:by|from)|monitor"
+    r"|titration|\bee\b|\bdr\b|enantiomeric|diastereomeric|purity|incorporation|coalescence"
+    r"|temperature-dependent|disappearance|kinetic)"
+    r"|(?P<solvent>residual|solvent (?:signal|peak|resonance)|impurit|\bwater\b|\bHDO\b|grease))"
 )
+_NOT_A_LIST_REASON = {
+    "correlations": "2D correlations, not a peak list",
+    "comparison": "comparison with another spectrum",
+    "purpose": "signals cited for another purpose",
+    "solvent": "solvent or impurity signals",
+}
 _PROTON_WORD = re.compile(r"proton", re.IGNORECASE)
 _CARBON_WORD = re.compile(r"carbon", re.IGNORECASE)
 _REGION = re.compile(
@@ -793,7 +779,8 @@ class _Run(NamedTuple):
 
 def _not_a_list(text: str, start: int, end: int) -> str | None:
     """Why the sentence ``text[start:end]`` cites signals without listing a spectrum."""
-    return next((why for why, words in _NOT_A_LIST if words.search(text, start, end)), None)
+    m = _NOT_A_LIST.search(text, start, end)
+    return _NOT_A_LIST_REASON[m.lastgroup] if m and m.lastgroup else None
 
 
 def _prose_headers(text: str, start: int, end: int) -> list[tuple[re.Match[str], tuple[str, ...]]]:
@@ -1026,10 +1013,13 @@ def _reads_as_prose(text: str, nucleus: str, scan: _Scan, end: int, starts: list
     return scan.start is None or (scan.free_words > 0 and _interrupted(text, end, starts))
 
 
+def _clause_start(text: str, pos: int, starts: list[int]) -> int:
+    """Start of the sentence or ``;`` clause holding ``pos``."""
+    return max(starts[bisect_right(starts, pos) - 1], text.rfind("; ", 0, pos) + 2)
+
+
 def _cut_short(text: str, end: int, starts: list[int]) -> str | None:
     """Why a tidy list that stops at a comma was cut short: more shifts follow in its clause."""
-    if not text.startswith((",", " ,"), end):
-        return None
     index = bisect_right(starts, end)
     stop = starts[index] if index < len(starts) else len(text)
     clause = _CLAUSE_END.search(text, end + 1, stop)
@@ -1125,7 +1115,13 @@ def parse_normalized(text: str) -> list[Spectrum]:
     pos = 0
     anchors = _ANCHOR.finditer(text)
     header: re.Match[str] | None = None
-    starts: list[int] | None = None  # sentence starts, found when running text is read
+    starts: list[int] = []  # sentence starts, found when a list may be running text
+
+    def sentences() -> list[int]:
+        if not starts:
+            starts.extend(_sentence_starts(text))
+        return starts
+
     while True:
         if header is None or header.start() < pos:
             header = _next_header(text, pos, anchors)
@@ -1135,9 +1131,8 @@ def parse_normalized(text: str) -> list[Spectrum]:
             if grouping.has_peaks(nucleus):
                 pos = tag.end()
                 continue
-            starts = starts or _sentence_starts(text)
             blocks, end = _read_prose(
-                text, starts, tag.start(), grouping.previous_end, (nucleus,), tagged=True
+                text, sentences(), tag.start(), grouping.previous_end, (nucleus,), tagged=True
             )
             for block in blocks:
                 grouping.add(block)
@@ -1151,35 +1146,26 @@ def parse_normalized(text: str) -> list[Spectrum]:
             continue
         scan = _scan_conditions(text, header.end())
         peaks, end, reason = _read_tidy(text, nucleus or "1H", scan)
-        prose = nucleus in _PROSE_NUCLEI and reason is None
-        prose = prose and (scan.start is None or scan.free_words > 0)
-        if prose and scan.start is not None:
-            starts = starts or _sentence_starts(text)
-            clause = max(
-                starts[bisect_right(starts, header.start()) - 1],
-                text.rfind("; ", 0, header.start()) + 2,
-            )
-            why = _not_a_list(text, clause, scan.start)
-            if why is not None:
-                peaks, reason, prose = [], why, False
-            else:
-                prose = _interrupted(text, end, starts)
-        if prose:
-            starts = starts or _sentence_starts(text)
-            blocks, end = _read_prose(
-                text, starts, header.start(), grouping.previous_end, (nucleus,), tagged=False
-            )
-            for block in blocks:
-                grouping.add(block)
-            pos = max(end, header.end())
-            continue
+        if nucleus in _PROSE_NUCLEI and (scan.start is None or scan.free_words):
+            if peaks:  # a list in a sentence: is the sentence about this spectrum?
+                reason = _not_a_list(text, _clause_start(text, header.start(), sentences()), end)
+                peaks = [] if reason else peaks
+            if reason is None and _reads_as_prose(text, nucleus, scan, end, sentences()):
+                blocks, end = _read_prose(
+                    text, sentences(), header.start(), grouping.previous_end, (nucleus,), False
+                )
+                for block in blocks:
+                    grouping.add(block)
+                pos = max(end, header.end())
+                continue
         if not nucleus:
             if not any(p.count is not None for p in peaks):
                 pos = header.end()
                 continue
             nucleus = "1H"
-        if peaks and (reason := _cut_short(text, end, starts or _sentence_starts(text))):
-            peaks = []
+        if peaks and text.startswith((",", " ,"), end):
+            reason = _cut_short(text, end, sentences())
+            peaks = [] if reason else peaks
         end = max(end, header.end())
         grouping.add(_Block(nucleus, peaks, scan.parts, header.start(), end, reason))
         pos = end
