@@ -102,13 +102,16 @@ _HEADER = re.compile(
     r"|(?P<bare>NMR)(?=\s?[(:]|\s?δ)"  # NMR (300 MHz, CDCl3) δ ... (nucleus from the peaks)
     # δH (600 MHz, DMSO) 12.20 (1H, ...); δC (CDCl3) 167.5, ...
     r"|δ(?P<el4>H|C)(?=\s?\(\s?\d+(?:\.\d+)?\s?MHz|\s?\([^()]{1,40}\)\s?[:=]?\s?-?\d)"
-    rf"|(?P<word>[Pp]roton|[Cc]arbon(?:-?\s?13)?)\s?-?\s?{_NMR}"  # Proton NMR, Carbon-13 NMR
+    # Proton NMR, Carbon-13 NMR, "its proton spectrum"
+    rf"|(?P<word>[Pp]roton|[Cc]arbon(?:-?\s?13)?)\s?-?\s?(?:{_NMR}|spectr(?:um|a)\b)"
     r")"
 )
 _WORD_NUCLEUS = {"p": "1H", "c": "13C"}
 
 # Cheap literal anchors every header contains; the full header pattern is only tried around them.
-_ANCHOR = re.compile(r"NMR|RMN|MMR|[Nn]uclear [Mm]ag|δ[HC]\s?\(|\d[HC]\s?\(|\d[HC]\sspectr")
+_ANCHOR = re.compile(
+    r"NMR|RMN|MMR|[Nn]uclear [Mm]ag|δ[HC]\s?\(|\d[HC]\s?\(|\d[HC]\sspectr|(?:on|bon) spectr"
+)
 _HEADER_REACH = 24  # characters a header can start before its anchor ("13C{1H} DEPT-135 NMR")
 _LOOKAHEAD_REACH = 40  # characters a header's lookahead reads past its anchor ("(400.13 MHz")
 
@@ -207,10 +210,17 @@ _CLASS = (
     r"|vinylic|alkyl)(?:\s(?:carbons?|protons?|signals?|groups?|C|H|CH)(?![\w=]))?"
 )
 _PEAK_LABEL = rf"(?:{_POSITION}|{_GROUP}|{_CLASS}|\[[^\[\]\d]{{1,16}}\]|\[{_POSITION}\])"
-# A coupling constant written as its own list item: "161.9, d, J = 245.1 Hz; 138.2".
-_TRAILING_J = (
-    r",?\s?(?:(?:br\.?\s?)?[sdtqm]{1,4},?\s?)?\d?J\s?(?:[A-Z]{1,2}-?[A-Z]{1,2}\s?)?[=:]?\s?"
+# Details written as list items of their own: "161.9, d, J = 245.1 Hz; 138.2",
+# "δH 7.88, 2H, d, J = 8.8 Hz; 6.83, 2H, d". A multiplicity needs a J or an integration with it.
+_LOOSE_J = (
+    r"\d?J\s?(?:[A-Z]{1,2}-?[A-Z]{1,2}\s?)?[=:]?\s?"
     r"\d{1,3}(?:\.\d{1,2})?(?:\s?,\s?\d{1,3}(?:\.\d{1,2})?)*\s?Hz"
+)
+_LOOSE_COUNT = r"\d{1,2}\s?H(?![\w.])"
+_LOOSE_MULT = r"(?:br\.?\s?)?[sdtqm]{1,4}(?![\w.])"
+_TRAILING_J = (
+    rf"(?:,\s?{_LOOSE_COUNT})?(?:,?\s?{_LOOSE_MULT})?,?\s?{_LOOSE_J}"
+    rf"|,\s?{_LOOSE_COUNT}(?:,\s?{_LOOSE_MULT})?(?:,\s?{_LOOSE_J})?"
 )
 # Words that end a shift in running text ("at δ 162.9 as a doublet"), unless they are units.
 _PROSE_END = r"|\s(?=[a-z])(?!(?:h|min|s|mg|g|ml|mmol|mol|equiv|eq|nm|mm|cm)\b)"
@@ -730,10 +740,11 @@ _NOT_A_LIST = re.compile(
     r"(?P<correlations>(?:HMBC|COSY|NOESY|ROESY|TOCSY|NOE)(?![a-z])|(?i:correlat|cross-?peak))"
     r"|(?i:(?P<comparison>similar to|\bsame\b.{0,30}\bas\b|\bexcept|compared|comparison"
     r"|instead of|rather than|\bvs\b|versus|\bthan\b|upfield|downfield|\bmoved\b"
+    r"|\bshift(?:ed|ing) (?:to|from|by)\b|\bbroadened\b"
     r"|\bdiffer(?:s|ed|ence|ences)?\b)"
     r"|(?P<purpose>\bratios?\b|integration of|conversion|determined (?:by|from)|monitor"
     r"|titration|\bee\b|\bdr\b|enantiomeric|diastereomeric|purity|incorporation|coalescence"
-    r"|temperature-dependent|disappearance|kinetic)"
+    r"|temperature-dependent|kinetic)"
     r"|(?P<solvent>residual|solvent (?:signal|peak|resonance)|impurit|\bwater\b|\bHDO\b|grease))"
 )
 _NOT_A_LIST_REASON = {
@@ -922,9 +933,8 @@ def _read_prose(
     blocks. Returns the blocks and where the reading stopped.
 
     The reading goes on while sentences hold shifts or headers and stops before a sentence
-    that cites signals for something else. A sentence that returns to a nucleus after another
-    nucleus' sentence adds only shifts not listed yet ("coupling constants at δH 6.87 ..." after
-    the 13C data repeats the 1H list).
+    that cites signals for something else. A later sentence adds only shifts not listed yet
+    ("coupling constants at δH 6.87 ..." after the 13C data repeats the 1H list).
     """
     index = bisect_right(starts, at) - 1
     lower = max(starts[index], lo)
@@ -932,7 +942,8 @@ def _read_prose(
     spans: dict[str, list[int]] = {}
     reasons: dict[str, str] = {}
     parts: dict[str, list[str]] = {}
-    current, last, region_end = trigger, set(trigger), at
+    current, region_end = trigger, at
+    earlier: set[str] = set()  # nuclei listed by the sentences read so far
     for number, start in enumerate(starts[index:]):
         start = max(start, lower)
         end = starts[index + number + 1] if index + number + 1 < len(starts) else len(text)
@@ -955,15 +966,16 @@ def _read_prose(
             ), sentence.end
         for nucleus, run in sentence.runs:
             listed = peaks.setdefault(nucleus, [])
-            if nucleus not in last:  # a nucleus taken up again: skip shifts it already has
+            if nucleus in earlier:  # a later sentence repeats shifts it already listed
                 run = run._replace(peaks=[p for p in run.peaks if not _listed(p, listed)])
             listed.extend(run.peaks)
             span = spans.setdefault(nucleus, [run.start, run.end])
             span[0], span[1] = min(span[0], run.start), max(span[1], run.end)
         for nucleus, why in sentence.reasons.items():
             reasons.setdefault(nucleus, why)
+        earlier |= described
         if sentence.runs:
-            current, last = (sentence.runs[-1][0],), described
+            current = (sentence.runs[-1][0],)
         if sentence.headers:
             current = sentence.headers[-1][1]
         region_end = sentence.end
@@ -1028,15 +1040,24 @@ def _cut_short(text: str, end: int, starts: list[int]) -> str | None:
 
 
 def _interrupted(text: str, end: int, starts: list[int]) -> bool:
-    """Whether the clause after a list goes on with more shifts (the list was prose); a list
-    that ends at a full stop or a semicolon ended its clause."""
-    if text.startswith((".", ";"), end):
-        return False
+    """Whether the text after a list goes on describing shifts (the list was prose): more
+    shifts in its clause, or a next sentence without a header that lists shifts ("It also
+    showed ... at δ 0.97")."""
     index = bisect_right(starts, end)
     stop = starts[index] if index < len(starts) else len(text)
     header = _HEADER.search(text, end, stop)
-    stop = header.start() if header else stop
-    return bool(_unexplained(text, end, stop, []))
+    if not text.startswith((".", ";"), end) and _unexplained(
+        text, end, header.start() if header else stop, []
+    ):
+        return True
+    if header is not None or index == len(starts):
+        return False
+    following = starts[index + 1] if index + 1 < len(starts) else len(text)
+    return (
+        _HEADER.search(text, stop, following) is None
+        and _not_a_list(text, stop, following) is None
+        and bool(_runs(text, stop, following))
+    )
 
 
 # --- the paragraph ---------------------------------------------------------------------------
