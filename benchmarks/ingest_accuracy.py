@@ -38,7 +38,7 @@ from pathlib import Path
 import polars as pl
 
 from litshift.chem.solvents import classify
-from litshift.ingest.literature import parse_paragraph
+from litshift.ingest.literature import Spectrum, parse_paragraph
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "literature"
 PROSE = Path(__file__).resolve().parents[1] / "tests" / "ingest" / "fixtures"
@@ -176,6 +176,8 @@ def evaluate(name: str, frame: pl.DataFrame, details: int) -> list[str]:
                 continue
             n_records += 1
             kind = failure_kind(predicted, expected)
+            if kind is not None and block is not None and block.reject_reason:
+                kind = f"list rejected ({_reason(block)})"
             n_exact += kind is None
             n_pred += len(predicted or [])
             n_ref += len(expected or [])
@@ -240,8 +242,10 @@ class ProseScore:
     solvent_ok: int = 0
     """Correct lists whose canonical solvent is the annotated one (rows that name a solvent)."""
     solvent_rows: int = 0
-    failures: list[tuple[str, str, str]] = field(default_factory=list)
-    """(row id, family, what went wrong) for every miss and every wrong accepted list."""
+    failures: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """(row id, family, kind, detail) for every miss and every wrong accepted list."""
+    rejected: Counter[str] = field(default_factory=Counter)
+    """Blocks the parser gave up on, by reason (right or wrong)."""
 
     @property
     def recall(self) -> float:
@@ -266,12 +270,12 @@ def score_prose(rows: list[dict]) -> dict[str, ProseScore]:
             score.correct += len(right)
             for block in accepted:
                 if block not in right:
-                    what = (
-                        "list accepted where none is expected"
-                        if expected is None
-                        else (f"wrong list accepted ({failure_kind(block.shifts, expected)})")
-                    )
-                    score.failures.append((row["id"], row["family"], what))
+                    if expected is None:
+                        failure = ("list accepted where none is expected", str(block.shifts))
+                    else:
+                        failure = ("wrong list accepted", failure_kind(block.shifts, expected))
+                    score.failures.append((row["id"], row["family"], *failure))
+            score.rejected.update(_reason(b) for b in blocks if b.reject_reason)
             if expected is None:
                 continue
             score.expected += 1
@@ -281,16 +285,23 @@ def score_prose(rows: list[dict]) -> dict[str, ProseScore]:
                     score.solvent_rows += 1
                     score.solvent_ok += right[0].solvent == row["solvent"]
             elif not accepted:
-                score.failures.append((row["id"], row["family"], _no_list(blocks)))
+                score.failures.append((row["id"], row["family"], *_no_list(blocks)))
     return scores
 
 
-def _no_list(blocks: list) -> str:
+def _reason(block: Spectrum) -> str:
+    """The reason category of a rejected block (without the offending text)."""
+    return (block.reject_reason or "").partition(": ")[0]
+
+
+def _no_list(blocks: list[Spectrum]) -> tuple[str, str]:
     """Why an expected list is missing: no header, or the parser's reason for giving up."""
     if not blocks:
-        return "no block found"
-    reasons = [b.reject_reason for b in blocks if b.reject_reason]
-    return f"rejected: {reasons[0]}" if reasons else "header found, no list"
+        return "no block found", ""
+    rejected = [b for b in blocks if b.reject_reason]
+    if rejected:
+        return f"rejected ({_reason(rejected[0])})", rejected[0].reject_reason or ""
+    return "header found, no list", ""
 
 
 def evaluate_prose(rows: list[dict], details: int) -> list[str]:
@@ -305,11 +316,17 @@ def evaluate_prose(rows: list[dict], details: int) -> list[str]:
             f"recall; {score.correct}/{score.accepted} accepted lists right = "
             f"{score.precision:.1%} precision; solvent {score.solvent_ok}/{score.solvent_rows}"
         )
-        kinds = Counter((family, what.split(" (")[0]) for _, family, what in score.failures)
-        for (family, what), count in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])):
-            ids = [i for i, f, w in score.failures if f == family and w.split(" (")[0] == what]
-            lines.append(f"        {count:3d} x {family}: {what} ({', '.join(ids)})")
-        lines.extend(f"  [{i}] {family}: {what}" for i, family, what in score.failures[:details])
+        rejected = ", ".join(f"{n} {reason}" for reason, n in score.rejected.most_common())
+        lines.append(f"        blocks rejected with a reason: {rejected or 'none'}")
+        lines.append(f"        remaining failures by family: {len(score.failures) or 'none'}")
+        kinds = Counter((family, kind) for _, family, kind, _ in score.failures)
+        for (family, kind), count in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])):
+            ids = [i for i, f, k, _ in score.failures if (f, k) == (family, kind)]
+            lines.append(f"        {count:3d} x {family}: {kind} ({', '.join(ids)})")
+        lines.extend(
+            f"  [{i}] {family}: {kind}: {detail}"
+            for i, family, kind, detail in score.failures[:details]
+        )
     return lines
 
 

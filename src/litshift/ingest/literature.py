@@ -30,6 +30,7 @@ from litshift.chem.solvents import UNRECOGNIZED, UNREPORTED, canonical_solvent, 
 
 __all__ = [
     "NUCLEI",
+    "REJECT_REASONS",
     "Peak",
     "Spectrum",
     "normalize_paragraph",
@@ -37,6 +38,31 @@ __all__ = [
     "parse_paragraph",
     "parse_peak_list",
 ]
+
+#: Why the parser gives up on a list (:attr:`Spectrum.reject_reason` is ``"<reason>: <detail>"``
+#: or the bare reason). The first group concerns a list's text, the second running text.
+UNREADABLE = "unreadable value"
+CUT_SHORT = "list cut short"
+UNREAD_NUMBER = "number not read as a shift"
+UNCLEAR_NUCLEUS = "shift of unclear nucleus"
+REGION = "shift region, not single peaks"
+OUTSIDE_1H = "value outside the 1H window"
+CORRELATIONS = "2D correlations, not a peak list"
+COMPARISON = "comparison with another spectrum"
+PURPOSE = "signals cited for another purpose"
+SOLVENT_LINES = "solvent or impurity signals"
+REJECT_REASONS: tuple[str, ...] = (
+    UNREADABLE,
+    CUT_SHORT,
+    UNREAD_NUMBER,
+    UNCLEAR_NUCLEUS,
+    REGION,
+    OUTSIDE_1H,
+    CORRELATIONS,
+    COMPARISON,
+    PURPOSE,
+    SOLVENT_LINES,
+)
 
 #: Nuclei the parser recognizes, in output order.
 NUCLEI: tuple[str, ...] = ("1H", "13C", "19F", "31P", "11B", "15N", "29Si")
@@ -359,7 +385,8 @@ class Spectrum:
     end: int = 0
     """Offset just past the last peak in the normalized paragraph."""
     reject_reason: str | None = None
-    """Why the parser gave up on this block's list (``peaks`` is then empty), None otherwise."""
+    """Why the parser gave up on this block's list (``peaks`` is then empty), None otherwise:
+    one of :data:`REJECT_REASONS`, possibly followed by ``": "`` and the offending text."""
 
     @property
     def shifts(self) -> list[float]:
@@ -484,7 +511,7 @@ def _scan_conditions(text: str, pos: int) -> _Scan:
             return _Scan(parts, start, free)
         broken = _BROKEN_WORD.match(text, pos)
         if broken:
-            return _Scan(parts, None, free, f"unreadable value {broken.group('token')!r}")
+            return _Scan(parts, None, free, f"{UNREADABLE}: {broken.group('token')}")
         m = _COND_WORD.match(text, pos)
         if m is None:
             pos += 1
@@ -656,7 +683,7 @@ def _read_list(
         peaks += more
     unreadable = _UNREADABLE.match(text, end)
     if unreadable is not None and peaks:
-        return [], end, f"unreadable value {unreadable.group('token')!r} in the list"
+        return [], end, f"{UNREADABLE}: {unreadable.group('token')}"
     return peaks, end, None
 
 
@@ -748,10 +775,10 @@ _NOT_A_LIST = re.compile(
     r"|(?P<solvent>residual|solvent (?:signal|peak|resonance)|impurit|\bwater\b|\bHDO\b|grease))"
 )
 _NOT_A_LIST_REASON = {
-    "correlations": "2D correlations, not a peak list",
-    "comparison": "comparison with another spectrum",
-    "purpose": "signals cited for another purpose",
-    "solvent": "solvent or impurity signals",
+    "correlations": CORRELATIONS,
+    "comparison": COMPARISON,
+    "purpose": PURPOSE,
+    "solvent": SOLVENT_LINES,
 }
 _PROTON_WORD = re.compile(r"proton", re.IGNORECASE)
 _CARBON_WORD = re.compile(r"carbon", re.IGNORECASE)
@@ -866,12 +893,11 @@ def _sentence_starts(text: str) -> list[int]:
     return [0] + [m.end() for m in _SENTENCE_END.finditer(text)]
 
 
-def _is_tidy(text: str, header: re.Match[str], starts: list[int]) -> bool:
-    """Whether a header inside running text opens a list of its own (read as usual)."""
-    nucleus = _nucleus(header) or "1H"
+def _is_tidy(text: str, header: re.Match[str]) -> bool:
+    """Whether a header inside running text opens a list of its own (read as usual): its list
+    follows its conditions without free words."""
     scan = _scan_conditions(text, header.end())
-    end = _read_tidy(text, nucleus, scan)[1]
-    return scan.start is not None and not _reads_as_prose(text, nucleus, scan, end, starts)
+    return scan.start is not None and not scan.free_words
 
 
 class _Sentence(NamedTuple):
@@ -896,7 +922,7 @@ def _read_sentence(
     """Headers, runs and their nuclei in ``text[start:end]``; ``current`` owns untagged runs
     that no header claims, headers after ``at`` that open a tidy list end the sentence."""
     headers = _prose_headers(text, start, end)
-    tidy = next((h for h, _ in headers if h.start() > at and _is_tidy(text, h, starts)), None)
+    tidy = next((h for h, _ in headers if h.start() > at and _is_tidy(text, h)), None)
     if tidy is not None:
         end = tidy.start()
         headers = [(h, n) for h, n in headers if h.start() < end]
@@ -909,7 +935,7 @@ def _read_sentence(
         nuclei = run.nuclei or _owner(text, run.start, run.end, headers, current)
         if len(nuclei) != 1:
             for nucleus in nuclei or current:
-                reasons.setdefault(nucleus, f"shift {run.peaks[0].shift:g} of unclear nucleus")
+                reasons.setdefault(nucleus, f"{UNCLEAR_NUCLEUS}: {run.peaks[0].shift:g}")
             continue
         if nuclei == ("13C",) and not run.nuclei:  # read again for "(2C)" counts
             run = run._replace(peaks=_peak_list(text, run.data, "C", _PROSE_ITEM)[0])
@@ -917,10 +943,10 @@ def _read_sentence(
         current = nuclei
     if _REGION.search(text, start, end):
         for nucleus, _ in owned:
-            reasons.setdefault(nucleus, "a shift region, not single peaks")
+            reasons.setdefault(nucleus, REGION)
     for extra in _unexplained(text, start, end, runs):
         for nucleus in _owner(text, extra.start(), extra.end(), headers, current):
-            reasons.setdefault(nucleus, f"unread number {extra.group(0)} in the text")
+            reasons.setdefault(nucleus, f"{UNREAD_NUMBER}: {extra.group(0)}")
     why = _not_a_list(text, start, end)
     return _Sentence(end, headers, owned, reasons, why, tidy is not None)
 
@@ -1009,7 +1035,7 @@ def _prose_blocks(
         listed = peaks.get(nucleus, [])
         reason = reasons.get(nucleus)
         if reason is None and nucleus == "1H" and any(not -5 <= p.shift <= 20 for p in listed):
-            reason = "a value outside the 1H window"
+            reason = OUTSIDE_1H
         own = parts.get(nucleus, [])
         if shared is not None and _conditions(own)[1] is None:
             own = [*own, *shared]
@@ -1036,7 +1062,7 @@ def _cut_short(text: str, end: int, starts: list[int]) -> str | None:
     stop = starts[index] if index < len(starts) else len(text)
     clause = _CLAUSE_END.search(text, end + 1, stop)
     more = _unexplained(text, end, clause.start() if clause else stop, [])
-    return f"list cut short before {more[0].group(0)}" if more else None
+    return f"{CUT_SHORT}: before {more[0].group(0)}" if more else None
 
 
 def _interrupted(text: str, end: int, starts: list[int]) -> bool:
@@ -1169,7 +1195,10 @@ def parse_normalized(text: str) -> list[Spectrum]:
         peaks, end, reason = _read_tidy(text, nucleus or "1H", scan)
         if nucleus in _PROSE_NUCLEI and (scan.start is None or scan.free_words):
             if peaks:  # a list in a sentence: is the sentence about this spectrum?
-                reason = _not_a_list(text, _clause_start(text, header.start(), sentences()), end)
+                clause = _clause_start(text, header.start(), sentences())
+                reason = _not_a_list(text, clause, end) or (
+                    REGION if _REGION.search(text, clause, end) else None
+                )
                 peaks = [] if reason else peaks
             if reason is None and _reads_as_prose(text, nucleus, scan, end, sentences()):
                 blocks, end = _read_prose(
