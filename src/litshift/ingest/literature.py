@@ -266,7 +266,7 @@ def _item_pattern(prose: bool) -> re.Pattern[str]:
         rf"(?:\s?(?:-|~|to)\s?(?P<hi>{_NUM_OR_COMMA}))?"
         # two isomers' signals written together: "7.05/6.39 (s, 1H)", "4.40-4.25/4.13-4.03 (m)"
         rf"(?:\s?/\s?(?P<alt>{_NUM_OR_COMMA})(?:\s?-\s?(?P<althi>{_NUM_OR_COMMA}))?)?"
-        rf"(?:\s?[×x]\s?(?P<times>\d{{1,2}})(?![\d.]))?"  # "129.6 × 2"
+        rf"(?:\s?[×x]\s?(?P<times>\d{{1,2}})(?!\.?\d))?"  # "129.6 × 2"
         rf"(?P<ppm>\s?(?:ppm|p\.p\.m\.?)(?![A-Za-z]))?"
         rf"(?:\s?(?P<bare>{'(?!)' if prose else _BARE_MULT})(?![A-Za-z0-9])"
         rf"|\s(?P<label>{_POSITION}|{_GROUP})(?=\s?[,;.]))?"
@@ -771,7 +771,7 @@ _NOT_A_LIST = re.compile(
     r"|\bdiffer(?:s|ed|ence|ences)?\b)"
     r"|(?P<purpose>\bratios?\b|integration of|conversion|determined (?:by|from)|monitor"
     r"|titration|\bee\b|\bdr\b|enantiomeric|diastereomeric|purity|incorporation|coalescence"
-    r"|temperature-dependent|kinetic)"
+    r"|temperature-dependent|kinetic|progress|starting material|decreas|increas)"
     r"|(?P<solvent>residual|solvent (?:signal|peak|resonance)|impurit|\bwater\b|\bHDO\b|grease))"
 )
 _NOT_A_LIST_REASON = {
@@ -782,11 +782,14 @@ _NOT_A_LIST_REASON = {
 }
 _PROTON_WORD = re.compile(r"proton", re.IGNORECASE)
 _CARBON_WORD = re.compile(r"carbon", re.IGNORECASE)
+# A shift region instead of peaks: "between δ 3.1 and 3.9", "in the range δ 20.5-35.8",
+# "the δ 3.1-3.9 region", "from δC 127.5 to δC 138.4" (not "the aromatic region contained").
+_DELTA_NUMBER = r"(?:\s(?:of|from|at|observed|δ\s?[HC]?|\(δ\s?[HC]?)){0,3}\s?\(?-?\d"
 _REGION = re.compile(
-    r"\bbetween\b|\brange\b|\bregion\b|\bfrom\s(?:δ\s?[HC]?\s?)?-?\d[\d.]*\s(?:ppm\s)?to\s",
+    rf"\b(?:between|range|region){_DELTA_NUMBER}|\d\s?(?:ppm\s)?region\b"
+    rf"|\bfrom{_DELTA_NUMBER}[\d.]*\s(?:ppm\s)?to\s",
     re.IGNORECASE,
 )
-# Where the clause of a tidy list ends: a semicolon, a new header or the next section.
 _CLAUSE_END = re.compile(
     r";|\d{1,2}[A-Z][a-z]?\s?(?:\{[^}]*\})?-?\s?NMR|\b(?:HR-?|ESI-?|EI-?)?MS\b|\bIR\b|\bAnal|\bUV\b"
     r"|\bI\.R\.|m/z|\bmp\b|\bRf\b|\[α\]"
@@ -958,25 +961,29 @@ def _read_prose(
     ``trigger``, or its first δH/δC when ``tagged``); text before ``lo`` belongs to earlier
     blocks. Returns the blocks and where the reading stopped.
 
-    The reading goes on while sentences hold shifts or headers and stops before a sentence
-    that cites signals for something else. A later sentence adds only shifts not listed yet
-    ("coupling constants at δH 6.87 ..." after the 13C data repeats the 1H list).
+    The reading goes on while sentences hold shifts or headers, across one sentence without
+    them when the next one goes on listing shifts (no header, no compound label), and stops
+    before a sentence that cites signals for something else. A later sentence adds only shifts
+    not listed yet ("coupling constants at δH 6.87 ..." after the 13C data repeats the 1H list).
     """
     index = bisect_right(starts, at) - 1
     lower = max(starts[index], lo)
+    bounds = [max(starts[index], lower), *starts[index + 1 :], len(text)]
     peaks: dict[str, list[Peak]] = {}
     spans: dict[str, list[int]] = {}
     reasons: dict[str, str] = {}
     parts: dict[str, list[str]] = {}
     current, region_end = trigger, at
     earlier: set[str] = set()  # nuclei listed by the sentences read so far
-    for number, start in enumerate(starts[index:]):
-        start = max(start, lower)
-        end = starts[index + number + 1] if index + number + 1 < len(starts) else len(text)
-        sentence = _read_sentence(text, start, end, at, starts, current)
+    number = -1
+    while number + 2 < len(bounds):
+        number += 1
+        sentence = _read_sentence(text, bounds[number], bounds[number + 1], at, starts, current)
         described = {nucleus for nucleus, _ in sentence.runs}
         if number and (sentence.not_a_list or not (sentence.runs or sentence.headers)):
-            break
+            if sentence.not_a_list or not _goes_on(text, bounds, number + 1, at, starts, current):
+                break
+            continue
         if sentence.not_a_list and tagged:
             return [], sentence.end
         for header, nuclei in sentence.headers:
@@ -1008,6 +1015,22 @@ def _read_prose(
         if sentence.tidy:
             break
     return _prose_blocks(text, peaks, spans, reasons, parts, tagged, lower, region_end), region_end
+
+
+def _goes_on(
+    text: str, bounds: list[int], number: int, at: int, starts: list[int], current: tuple[str, ...]
+) -> bool:
+    """Whether sentence ``number`` goes on listing shifts of the same compound."""
+    if number + 1 >= len(bounds):
+        return False
+    start, end = bounds[number], bounds[number + 1]
+    sentence = _read_sentence(text, start, end, at, starts, current)
+    return (
+        bool(sentence.runs)
+        and not sentence.headers
+        and sentence.not_a_list is None
+        and _LABEL.search(text, start, end) is None
+    )
 
 
 def _listed(peak: Peak, peaks: list[Peak]) -> bool:
