@@ -11,9 +11,18 @@ non-breaking spaces -> spaces), every dash and minus sign -> ``-``, runs of whit
 space; UTF-8 mis-decoded as cp1252 (``Î´``, ``â€“``) is repaired first. A block is a header
 (``13C{1H} NMR``), an optional conditions part (parenthesised frequency / solvent / temperature /
 reference, ``δ``, ``ppm``) and a list of peaks, each a shift or a range followed by optional
-details in parentheses. Paragraphs that describe several compounds are split into compound
-groups (:attr:`Spectrum.compound_index`) at a new compound label or at a nucleus repeated in the
-same solvent; only group 0 belongs to the record's structure.
+details in parentheses (or written as list items: ``161.9, d, J = 245.1 Hz``), possibly with
+a multiplier (``128.4 × 2``, ``2 × 128.4``, ``(2C)``), an atom label (``C-4′ 135.8``) or page
+furniture between two peaks (``129.8, S12 128.6``). Paragraphs that describe several compounds
+are split into compound groups (:attr:`Spectrum.compound_index`) at a new compound label or at a
+nucleus repeated in the same solvent; only group 0 belongs to the record's structure.
+
+Spectra described in sentences (natural-product and materials papers: "the 13C NMR data
+revealed two methyls at δC 18.2 and 21.9, an ester carbonyl at δC 170.6, ...") are read as
+running text (:func:`_read_prose`). Whenever the parser cannot be sure of a list (an
+unreadable value, a list cut short, a number it cannot place, a sentence that compares spectra
+or cites signals for another purpose) it returns the block without peaks and with the reason
+(:attr:`Spectrum.reject_reason`, one of :data:`REJECT_REASONS`); it never guesses a peak.
 """
 
 from __future__ import annotations
@@ -29,8 +38,18 @@ from typing import NamedTuple
 from litshift.chem.solvents import UNRECOGNIZED, UNREPORTED, canonical_solvent, classify
 
 __all__ = [
+    "COMPARISON",
+    "CORRELATIONS",
+    "CUT_SHORT",
     "NUCLEI",
+    "OUTSIDE_1H",
+    "PURPOSE",
+    "REGION",
     "REJECT_REASONS",
+    "SOLVENT_LINES",
+    "UNCLEAR_NUCLEUS",
+    "UNREADABLE",
+    "UNREAD_NUMBER",
     "Peak",
     "Spectrum",
     "normalize_paragraph",
@@ -202,7 +221,8 @@ _DEUTERATED = re.compile(r"^[\w\[\]()+/\-.]*(?:D|-d\d|d\d|deuter)[\w\[\]()+/\-. 
 _FRAGMENT_SPLIT = re.compile(r"[,;:]|\.\s|\s(?:in|and)\s")
 # Condition fragments read whole: "400 MHz", "see Table 3", "298 K", "referenced to TMS".
 _COND_PART = re.compile(
-    rf"(?i:{_FREQ.pattern})|(?i:{_COND_CITE.pattern})|{_TEMP.pattern}|(?i:{_COND_REFERENCE.pattern})"
+    rf"(?i:{_FREQ.pattern})|(?i:{_COND_CITE.pattern})|{_TEMP.pattern}"
+    rf"|(?i:{_COND_REFERENCE.pattern})"
 )
 
 # --- peaks -----------------------------------------------------------------------------------
@@ -244,7 +264,7 @@ _LOOSE_J = (
 )
 _LOOSE_COUNT = r"\d{1,2}\s?H(?![\w.])"
 _LOOSE_MULT = r"(?:br\.?\s?)?[sdtqm]{1,4}(?![\w.])"
-_TRAILING_J = (
+_LOOSE_DETAILS = (
     rf"(?:,\s?{_LOOSE_COUNT})?(?:,?\s?{_LOOSE_MULT})?,?\s?{_LOOSE_J}"
     rf"|,\s?{_LOOSE_COUNT}(?:,\s?{_LOOSE_MULT})?(?:,\s?{_LOOSE_J})?"
 )
@@ -270,13 +290,15 @@ def _item_pattern(prose: bool) -> re.Pattern[str]:
         rf"(?P<ppm>\s?(?:ppm|p\.p\.m\.?)(?![A-Za-z]))?"
         rf"(?:\s?(?P<bare>{'(?!)' if prose else _BARE_MULT})(?![A-Za-z0-9])"
         rf"|\s(?P<label>{_POSITION}|{_GROUP})(?=\s?[,;.]))?"
-        rf"(?P<tj>{_TRAILING_J})?"
-        # details, possibly after a stray comma, and a second bracket group ("(m, 1H, CH) (Cp)")
-        rf"(?:(?:,|-(?=\(\w))?\s?(?P<det>{_DETAILS})(?:\s?(?P<det2>{_DETAILS}))?(?:\s?ppm(?![A-Za-z]))?"
-        rf"(?:[*†‡]|\s?(?:major|minor)\b)?"
-        # without details (or "ppm") the number must end at a separator or at the next section
-        # ("... 50.7 HRMS"), not run into a unit ("5 mL", "400 MHz")
-        rf"|[*†‡]?(?:\s?(?:major|minor)(?![a-z]))?(?(ppm)|(?=\s?(?:[,;.\])(\[]|:(?!\d)|and\b|&|$|δ)|{_NEXT_NUMBER}"
+        rf"(?P<loose>{_LOOSE_DETAILS})?"
+        # details, possibly after a stray comma or dash, and a second bracket group
+        # ("(m, 1H, CH) (Cp)")
+        rf"(?:(?:,|-(?=\(\w))?\s?(?P<det>{_DETAILS})(?:\s?(?P<det2>{_DETAILS}))?"
+        rf"(?:\s?ppm(?![A-Za-z]))?(?:[*†‡]|\s?(?:major|minor)\b)?"
+        # without details (or "ppm") the number must end at a separator, at page furniture or
+        # at the next section ("... 50.7 HRMS"), not run into a unit ("5 mL", "400 MHz")
+        rf"|[*†‡]?(?:\s?(?:major|minor)(?![a-z]))?"
+        rf"(?(ppm)|(?=\s?(?:[,;.\])(\[]|:(?!\d)|and\b|&|$|δ)|{_NEXT_NUMBER}"
         rf"|\s(?={_FURNITURE}\s-?\d{{1,3}}[.,]\d)"
         rf"|\s(?:[A-Z]{{2,}}(?![a-z])|Anal|Elem|Found|Calc){_PROSE_END if prose else ''})))"
     )
@@ -355,7 +377,8 @@ class Peak:
     j_hz: tuple[float, ...] = ()
     """Coupling constants in Hz, in the order written."""
     count: int | None = None
-    """Number of nuclei the peak stands for (``2H`` integration, ``(2C)``), None if not given."""
+    """Number of nuclei the peak stands for (``2H`` integration, ``(2C)``, ``128.4 × 2``), None
+    if not given; the shift is listed once whatever the count."""
     assignment: str | None = None
     """Remaining free text of the details (``OCH3``, ``H-5``, ``C=O``)."""
 
@@ -628,11 +651,22 @@ def _peak_list(
         m = item.match(text, pos)
         if m is None:
             break
-        lo_text, hi_text, bare, det, det2, alt, alt_hi, sep, label, tj, times, pre = m.group(
-            "lo", "hi", "bare", "det", "det2", "alt", "althi", "sep", "label", "tj", "times", "pre"
+        lo_text, hi_text, bare, det, det2, alt, alt_hi, sep, label, loose, times, pre = m.group(
+            "lo",
+            "hi",
+            "bare",
+            "det",
+            "det2",
+            "alt",
+            "althi",
+            "sep",
+            "label",
+            "loose",
+            "times",
+            "pre",
         )
-        if tj:  # a trailing "d, J = 245.1 Hz" reads like details in brackets
-            det = f"({tj.strip(' ,')}, {det[1:-1]})" if det else f"({tj.strip(' ,')})"
+        if loose:  # "161.9, d, J = 245.1 Hz" reads like details in brackets
+            det = f"({loose.strip(' ,')}, {det[1:-1]})" if det else f"({loose.strip(' ,')})"
         if det:
             multiplicity, j_hz, count, assignment = _details(det, element)
             if label:
@@ -734,10 +768,12 @@ def _read_tidy(text: str, nucleus: str, scan: _Scan) -> tuple[list[Peak], int, s
 # paragraph is read sentence by sentence from the sentence of its header (or of its first
 # δH/δC): every run of shifts ("at δ 7.12 (d, J = 8.4 Hz) and 6.74 (dd, ...)") goes to the
 # nucleus its tag names, else to the nearest header before it ("... in the 1H NMR spectrum"
-# right after it wins), else to the nucleus of the sentence before. The reading stops at a
-# sentence without shifts, at a tidy block, or at a sentence that uses signals for something
-# else (2D correlations, comparisons, ratios, solvent lines). A nucleus is rejected, with the
-# reason, when its sentences hold a shift-like number no run accounts for, or describe a region.
+# right after it wins), else to the nucleus the sentence talks about (protons or carbons), else
+# to the nucleus of the sentence before. The reading stops at a sentence without shifts (unless
+# the next one goes on listing them), at a tidy block, or at a sentence that uses signals for
+# something else (2D correlations, comparisons, ratios, solvent lines). A nucleus is rejected,
+# with the reason, when its sentences hold a shift-like number no run accounts for, or describe
+# a region.
 
 _PROSE_NUCLEI = ("1H", "13C")
 _TAG_NUCLEUS = {"H": "1H", "C": "13C", "c": "13C"}
@@ -790,6 +826,7 @@ _REGION = re.compile(
     rf"|\bfrom{_DELTA_NUMBER}[\d.]*\s(?:ppm\s)?to\s",
     re.IGNORECASE,
 )
+# Where the clause of a tidy list ends: a semicolon, a new header or the next section.
 _CLAUSE_END = re.compile(
     r";|\d{1,2}[A-Z][a-z]?\s?(?:\{[^}]*\})?-?\s?NMR|\b(?:HR-?|ESI-?|EI-?)?MS\b|\bIR\b|\bAnal|\bUV\b"
     r"|\bI\.R\.|m/z|\bmp\b|\bRf\b|\[α\]"
@@ -809,6 +846,8 @@ class _Block(NamedTuple):
 
 
 class _Run(NamedTuple):
+    """Consecutive shifts in a sentence, from their introducer (``at δC``) on."""
+
     start: int
     data: int
     """Where its first shift starts."""
@@ -919,9 +958,7 @@ class _Sentence(NamedTuple):
     """A tidy block starts inside the sentence."""
 
 
-def _read_sentence(
-    text: str, start: int, end: int, at: int, starts: list[int], current: tuple[str, ...]
-) -> _Sentence:
+def _read_sentence(text: str, start: int, end: int, at: int, current: tuple[str, ...]) -> _Sentence:
     """Headers, runs and their nuclei in ``text[start:end]``; ``current`` owns untagged runs
     that no header claims, headers after ``at`` that open a tidy list end the sentence."""
     headers = _prose_headers(text, start, end)
@@ -968,7 +1005,7 @@ def _read_prose(
     """
     index = bisect_right(starts, at) - 1
     lower = max(starts[index], lo)
-    bounds = [max(starts[index], lower), *starts[index + 1 :], len(text)]
+    bounds = [lower, *starts[index + 1 :], len(text)]
     peaks: dict[str, list[Peak]] = {}
     spans: dict[str, list[int]] = {}
     reasons: dict[str, str] = {}
@@ -978,10 +1015,10 @@ def _read_prose(
     number = -1
     while number + 2 < len(bounds):
         number += 1
-        sentence = _read_sentence(text, bounds[number], bounds[number + 1], at, starts, current)
+        sentence = _read_sentence(text, bounds[number], bounds[number + 1], at, current)
         described = {nucleus for nucleus, _ in sentence.runs}
         if number and (sentence.not_a_list or not (sentence.runs or sentence.headers)):
-            if sentence.not_a_list or not _goes_on(text, bounds, number + 1, at, starts, current):
+            if sentence.not_a_list or not _goes_on(text, bounds, number + 1, at, current):
                 break
             continue
         if sentence.not_a_list and tagged:
@@ -1017,14 +1054,12 @@ def _read_prose(
     return _prose_blocks(text, peaks, spans, reasons, parts, tagged, lower, region_end), region_end
 
 
-def _goes_on(
-    text: str, bounds: list[int], number: int, at: int, starts: list[int], current: tuple[str, ...]
-) -> bool:
+def _goes_on(text: str, bounds: list[int], number: int, at: int, current: tuple[str, ...]) -> bool:
     """Whether sentence ``number`` goes on listing shifts of the same compound."""
     if number + 1 >= len(bounds):
         return False
     start, end = bounds[number], bounds[number + 1]
-    sentence = _read_sentence(text, start, end, at, starts, current)
+    sentence = _read_sentence(text, start, end, at, current)
     return (
         bool(sentence.runs)
         and not sentence.headers
