@@ -140,6 +140,16 @@ def test_text_input_with_tab_separated_smiles(tmp_path: Path) -> None:
     assert pl.read_parquet(only_1h)["nucleus"].to_list() == ["1H", "1H"]
 
 
+def test_a_list_the_parser_gives_up_on_is_a_row_with_its_reason(tmp_path: Path) -> None:
+    source = tmp_path / "typo.txt"
+    source.write_text("1H NMR (CDCl3) δ 7.3.1 (m, 5H), 4.51 (s, 2H).\tCOCc1ccccc1\n")
+    out = tmp_path / "typo.parquet"
+    assert main(["ingest-literature", str(source), str(out), "--nuclei", "1H"]) == 0
+    row = pl.read_parquet(out).row(0, named=True)
+    assert row["status"] == F.NO_PEAKS
+    assert row["detail"].startswith("unreadable value")
+
+
 def test_peak_list_parquet_input(ingested: tuple[Path, Path], tmp_path: Path) -> None:
     ok = pl.read_parquet(ingested[0]).filter(pl.col("status") == F.OK)
     lists = tmp_path / "lists.parquet"

@@ -67,7 +67,7 @@ def test_integration_and_carbon_count_against_a_wrong_structure(train: pl.DataFr
     h = verdict(train, 27, "1H")
     assert (h.status, h.detail) == (F.INTEGRATION, "30 H integrated, formula has 16")
     c = verdict(train, 27, "13C")
-    assert (c.status, c.detail) == (F.CARBON_EXCESS, "18 peaks, 13 carbons")
+    assert (c.status, c.detail) == (F.CARBON_EXCESS, "18 carbons listed, 13 in the formula")
 
 
 def test_too_few_carbon_peaks_and_its_tolerance(train: pl.DataFrame) -> None:
@@ -86,6 +86,16 @@ def test_integration_allows_missing_exchangeable_protons() -> None:
     # an unintegrated peak makes a low total inconclusive
     peaks = [Peak(1.5, 1.5, 1.5, count=14), Peak(2.3, 2.3, 2.3)]
     assert F.check_spectrum("1H", peaks, "CDCl3", mol, CONFIG).status == F.OK
+
+
+def test_carbon_count_sums_multipliers() -> None:
+    mol = F.molecule_info("c1ccccc1C")  # 7 carbons, 5 distinct
+    listed = [Peak(128.4, 128.4, 128.4, count=2), Peak(129.0, 129.0, 129.0, count=2)]
+    complete = [*listed, Peak(125.3, 125.3, 125.3), Peak(137.8, 137.8, 137.8)]
+    assert F.check_spectrum("13C", complete, "CDCl3", mol, CONFIG).status == F.OK
+    padded = [*complete, Peak(21.4, 21.4, 21.4, count=3)]  # 9 carbons listed for 7
+    v = F.check_spectrum("13C", padded, "CDCl3", mol, CONFIG)
+    assert (v.status, v.detail) == (F.CARBON_EXCESS, "9 carbons listed, 7 in the formula")
 
 
 def test_shift_outside_window(train: pl.DataFrame) -> None:

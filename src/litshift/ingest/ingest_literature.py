@@ -243,7 +243,8 @@ def _verdict(
         label = spectrum.compound_label or f"#{spectrum.compound_index}"
         return filters.Verdict(filters.OTHER_COMPOUND, f"compound {label}")
     if not spectrum.peaks:
-        return filters.Verdict(filters.NO_PEAKS)
+        # the parser's reason for giving up on the list ("list cut short: ..."), when it had one
+        return filters.Verdict(filters.NO_PEAKS, spectrum.reject_reason)
     if mol is None:
         return filters.Verdict(str(mol_error))
     return filters.check_spectrum(spectrum.nucleus, spectrum.peaks, solvent, mol, config)

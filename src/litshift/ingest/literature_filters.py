@@ -176,11 +176,12 @@ def _integration(counts: Sequence[int | None], mol: MoleculeInfo, tolerance: int
 
 
 def _carbon_count(n_peaks: int, mol: MoleculeInfo, config: FilterConfig) -> str | None:
+    """``n_peaks`` counts a peak written with a multiplier ("128.4 (2C)") as that many."""
     carbons = mol.atom_counts.get("C", 0)
     if n_peaks > carbons + config.carbon_excess_tolerance:
-        return f"{CARBON_EXCESS}: {n_peaks} peaks, {carbons} carbons"
+        return f"{CARBON_EXCESS}: {n_peaks} carbons listed, {carbons} in the formula"
     if n_peaks < mol.distinct_carbons - config.carbon_deficit_tolerance:
-        return f"{CARBON_DEFICIT}: {n_peaks} peaks, {mol.distinct_carbons} distinct carbons"
+        return f"{CARBON_DEFICIT}: {n_peaks} carbons listed, {mol.distinct_carbons} distinct"
     return None
 
 
@@ -203,7 +204,7 @@ def check_spectrum(
     if problem is None and nucleus == "1H":
         problem = _integration([p.count for p in peaks], mol, config.integration_tolerance)
     if problem is None and nucleus == "13C":
-        problem = _carbon_count(len(peaks), mol, config)
+        problem = _carbon_count(sum(p.count or 1 for p in peaks), mol, config)
     if problem is None:
         return Verdict(OK, None, flags)
     status, _, detail = problem.partition(": ")
