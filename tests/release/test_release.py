@@ -73,6 +73,26 @@ def test_release_packages_the_run_with_a_card(run_dir, tmp_path) -> None:
     assert "CC BY-SA" in card
 
 
+def test_a_fine_tuned_release_names_the_run_it_started_from(run_dir, tmp_path) -> None:
+    inputs = write_training_inputs(tmp_path / "inputs")
+    tuned = tmp_path / "tuned"
+    config = config_json(
+        mode="semi",
+        max_steps=2,
+        eval_every=2,
+        lr=1e-4,
+        model={**TEST_MODEL, "uncertainty": "gaussian"},
+        init_from=str(run_dir / "model.pt"),
+    )
+    assert main(["train", *inputs.cli_args(), "--out", str(tuned), "--config-json", config]) == 0
+    out = tmp_path / "package"
+    assert main(["release", "--run", str(tuned), "--out", str(out)]) == 0
+    card = (out / "MODEL_CARD.md").read_text()
+    base_step = json.loads((run_dir / "metrics.json").read_text())["best_step"]
+    assert f"Started from `{run_dir / 'model.pt'}`: a supervised run" in card
+    assert f"best validation at step {base_step}); the steps above fine-tune it" in card
+
+
 def test_release_refuses_an_unfinished_run(tmp_path, capsys) -> None:
     (tmp_path / "run").mkdir()
     with pytest.raises(SystemExit, match="not a finished run"):

@@ -92,6 +92,21 @@ def _metric_rows(split: Mapping[str, float], nuclei: list[str]) -> list[list[str
     return rows
 
 
+def _base_lines(config: Mapping[str, Any], base: Mapping[str, Any] | None) -> list[str]:
+    """The first stage of a fine-tuned model: where it started and how that was trained."""
+    if not config.get("init_from"):
+        return []
+    line = f"- Started from `{config['init_from']}`"
+    if base is not None:
+        first = base["train_config"]
+        line += (
+            f": a {first['mode']} run of the same preset ({first.get('max_steps')} steps of "
+            f"batch {first['batch_labeled']}, lr {first['lr']}, best validation at step "
+            f"{base['step']}); the steps above fine-tune it"
+        )
+    return [line]
+
+
 def model_card(
     metrics: Mapping[str, Any],
     config: Mapping[str, Any],
@@ -100,6 +115,7 @@ def model_card(
     command: str,
     baselines: Mapping[str, Mapping[str, float]] | None = None,
     domain: Mapping[str, Any] | None = None,
+    base: Mapping[str, Any] | None = None,
 ) -> str:
     """Markdown model card of one finished ``litshift train`` run.
 
@@ -116,6 +132,9 @@ def model_card(
     domain
         The checkpoint's applicability domain (:class:`litshift.evaluate.domain.Domain` as a
         dict), summarized on the card.
+    base
+        The checkpoint a fine-tuning run started from (``train.init_from``) as loaded, so the
+        card names both stages of training.
     """
     nuclei = [
         k.removeprefix("mae.")
@@ -147,6 +166,7 @@ def model_card(
             else ""
         )
         + f", cosine schedule, weight EMA {config.get('ema_decay')}",
+        *_base_lines(config, base),
         f"- Examples: {_count(counts, 'labeled.examples.train')} training, "
         f"{_count(counts, 'labeled.examples.valid')} validation (early stopping, calibration), "
         f"{_count(counts, 'labeled.examples.test')} test molecule-solvent pairs"

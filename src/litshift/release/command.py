@@ -65,6 +65,13 @@ def _baselines(path: str | None) -> dict[str, dict[str, float]]:
     return out
 
 
+def _base(path: str | None) -> dict | None:
+    """The checkpoint a fine-tuned run started from, when it is still on disk."""
+    if not path or not Path(path).exists():
+        return None
+    return load_checkpoint(path)
+
+
 def run(args: argparse.Namespace) -> int:
     # --eval-metrics is optional even when given: `make release` names it before it exists
     check_paths(input_dirs={"--run": args.run}, output_dirs={"--out": args.out})
@@ -86,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         args.command,
         _baselines(args.eval_metrics),
         load_checkpoint(run_dir / "model.pt").get("domain"),
+        _base(config.get("init_from")),
     )
     out.mkdir(parents=True, exist_ok=True)
     for name in ("model.pt", CALIBRATION_FILE):
