@@ -155,3 +155,26 @@ def test_report_in_headless_chromium(pipeline, tmp_path) -> None:
         screenshot = browser.screenshot(tmp_path / "report.png")
     width, height = struct.unpack(">II", screenshot.read_bytes()[16:24])
     assert (width, height) == (1280, 4000)
+
+
+def test_the_headline_says_whether_the_weak_data_paid() -> None:
+    from litshift.report.page import _Metrics, _weak_data_verdict
+
+    def metrics(semi_13c: float) -> _Metrics:
+        rows = [
+            {"model": model, "split": split, "level": level, "nucleus": nucleus,
+             "breakdown": "all", "group": "all", "mae": mae}
+            for split, level in (("assigned_test", "atom"), ("literature_test", "molecule"))
+            for model, nucleus, mae in (
+                ("supervised", "13C", 2.0), ("semi", "13C", semi_13c),
+                ("supervised", "1H", 0.20), ("semi", "1H", 0.18),
+            )
+        ]  # fmt: skip
+        return _Metrics(pl.DataFrame(rows), ["supervised", "semi"])
+
+    (paid,) = _weak_data_verdict(metrics(1.8))
+    assert paid.startswith("The literature data pays in this run")
+    assert "13C assigned test +10.0%" in paid and "1H literature test +10.0%" in paid
+    (not_paid,) = _weak_data_verdict(metrics(2.1))
+    assert not_paid.startswith("The literature data does not pay") and "-5.0%" in not_paid
+    assert _weak_data_verdict(_Metrics(pl.DataFrame(metrics(2.0).frame[:0]), [])) == []
