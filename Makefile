@@ -35,7 +35,8 @@ ablations: $(STAMP)
 	$(SNAKEMAKE) --cores all results/ablations/summary.parquet
 	$(SNAKEMAKE) --cores all results/report.html
 
-# The release model shipped in src/litshift/release/ (config.release.yaml; about an hour on 2
+# The release model shipped in src/litshift/release/ (config.release.yaml: conformers of all
+# NMRShiftDB2 records, a supervised run, its semi-supervised fine-tuning; about 75 min on 2
 # cores): trained by the pipeline's train rule, then packaged with its model card. The card
 # lists the pipeline's HOSE/supervised/semi test MAE too when `make report` ran before.
 release: $(STAMP)
