@@ -170,3 +170,41 @@ def test_readers_stream_chunks(sample_csv: Path) -> None:
     assert chunks[1][0].index == 5 and chunks[0][0].smiles.startswith("CC(NC1")
     with pytest.raises(ValueError, match="no column"):
         next(read_records(str(sample_csv), "csv", text_column="Text"))
+
+
+def test_a_list_on_another_shift_scale_is_a_rejected_row(tmp_path: Path) -> None:
+    smiles = "FC(F)(F)c1ccc(F)cc1"
+    source = tmp_path / "fluoro.txt"
+    source.write_text(
+        f"19F NMR (376 MHz, CDCl3, external TFA) δ 13.6 (s, 3F), -30.5 (m, 1F).\t{smiles}\n"
+        f"19F NMR (376 MHz, CDCl3, CFCl3) δ -62.9 (s, 3F), -106.8 (m, 1F).\t{smiles}\n",
+        encoding="utf-8",
+    )
+    out, rejected = tmp_path / "fluoro.parquet", tmp_path / "rejected.parquet"
+    argv = ["ingest-literature", str(source), str(out), "--rejected", str(rejected)]
+    assert main(argv) == 0
+    table = pl.read_parquet(out)
+    assert table["status"].to_list() == [F.REFERENCE, F.OK]
+    assert table["reference"].to_list() == ["external TFA", "CFCl3"]
+    assert pl.read_parquet(rejected)["reason"].to_list() == [F.REFERENCE]
+    assert main([*argv, "--reference-standard", "19F=none"]) == 0
+    assert pl.read_parquet(out)["status"].to_list() == [F.OK, F.OK]
+    with pytest.raises(SystemExit) as usage:
+        main([*argv, "--reference-standard", "19F=H3PO4"])
+    assert usage.value.code == 2
+
+
+def test_peak_list_parquet_input_with_its_reference(tmp_path: Path) -> None:
+    lists = tmp_path / "lists.parquet"
+    pl.DataFrame(
+        {
+            "smiles": ["FC(F)(F)c1ccc(F)cc1"] * 2,
+            "nucleus": ["19F"] * 2,
+            "solvent": ["CDCl3"] * 2,
+            "shifts": [[102.0, 58.1], [-62.9, -106.8]],
+            "reference": ["C6F6", None],
+        }
+    ).write_parquet(lists)
+    out = tmp_path / "out.parquet"
+    assert main(["ingest-literature", str(lists), str(out)]) == 0
+    assert pl.read_parquet(out)["status"].to_list() == [F.REFERENCE, F.OK]

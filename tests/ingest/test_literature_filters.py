@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from litshift.chem.molecules import MoleculeError
 from litshift.ingest import literature_filters as F
-from litshift.ingest.literature import Peak, parse_paragraph
+from litshift.ingest.literature import Peak, Spectrum, parse_paragraph
 from tests.conftest import LIT_TRAIN
 
 CONFIG = F.FilterConfig()
@@ -20,6 +20,18 @@ def train() -> pl.DataFrame:
     return pl.read_csv(LIT_TRAIN, infer_schema_length=0, columns=["Paragraph", "SMILES"])
 
 
+def check(block: Spectrum, smiles: str, config: F.FilterConfig = CONFIG) -> F.Verdict:
+    """The verdict ingest-literature gives a parsed block."""
+    return F.check_spectrum(
+        block.nucleus,
+        block.peaks,
+        block.solvent,
+        F.molecule_info(smiles),
+        config,
+        (block.solvent_raw, block.reference),
+    )
+
+
 def verdict(
     train: pl.DataFrame, row: int, nucleus: str, config: F.FilterConfig = CONFIG
 ) -> F.Verdict:
@@ -27,7 +39,7 @@ def verdict(
     block = max(
         (s for s in parse_paragraph(paragraph) if s.nucleus == nucleus), key=lambda s: len(s.peaks)
     )
-    return F.check_spectrum(nucleus, block.peaks, block.solvent, F.molecule_info(smiles), config)
+    return check(block, smiles, config)
 
 
 def test_molecule_info_counts_and_symmetry() -> None:
@@ -152,3 +164,58 @@ def test_duplicate_detection_ignores_order_and_small_noise(shifts, rng, noise) -
     assert index.first_copy("C", "1H", "CDCl3", copy, "b") == "a"
     assert index.first_copy("C", "1H", "CD3OD", copy, "c") is None  # another solvent
     assert index.first_copy("C", "1H", "CDCl3", [*copy, 1.0], "d") is None  # another count
+
+
+# Paragraphs written for these tests: the shared files hold one 19F list referenced to another
+# compound (train_1000 row 660, "19F-NMR (CDCl3, C6F6)"), none to TFA, PhCF3 or a 31P one.
+FLUORO = "FC(F)(F)c1ccc(F)cc1"  # 1-fluoro-4-(trifluoromethyl)benzene
+TPPO = "O=P(c1ccccc1)(c1ccccc1)c1ccccc1"  # triphenylphosphine oxide
+REFERENCED = [
+    (
+        "19F NMR (376 MHz, CDCl3, external TFA) δ 13.6 (s, 3F), -30.5 (m, 1F).",
+        FLUORO,
+        "19F referenced to TFA, not CFCl3",
+    ),
+    (
+        "19F NMR (282 MHz, acetone-d6; PhCF3 as internal standard, δ 0.00) δ 1.2 (s, 3F).",
+        FLUORO,
+        "19F referenced to PhCF3, not CFCl3",
+    ),
+    (
+        "31P{1H} NMR (121 MHz, CDCl3, P(OMe)3 as external reference) δ -111.0.",
+        TPPO,
+        "31P referenced to P(OMe)3, not H3PO4",
+    ),
+    (
+        "19F NMR (376 MHz, CDCl3, CFCl3 as internal standard) δ -62.9 (s, 3F), -106.8 (m, 1F).",
+        FLUORO,
+        None,
+    ),
+    (
+        "19F NMR (470 MHz, CDCl3, C6F6 as internal standard at −164.9 ppm) δ -62.9 (s, 3F), "
+        "-106.8 (m, 1F).",
+        FLUORO,
+        None,
+    ),
+    ("31P{1H} NMR (162 MHz, CDCl3, 85% H3PO4 as external standard) δ 29.2.", TPPO, None),
+    ("31P NMR (CDCl3) δ 29.1.", TPPO, None),
+]
+
+
+@pytest.mark.parametrize(("paragraph", "smiles", "detail"), REFERENCED)
+def test_lists_on_another_shift_scale_are_rejected(
+    paragraph: str, smiles: str, detail: str | None
+) -> None:
+    expected = F.Verdict(F.REFERENCE, detail) if detail else F.Verdict(F.OK)
+    assert check(*parse_paragraph(paragraph), smiles) == expected
+
+
+def test_the_reference_check_is_per_configured_nucleus(train: pl.DataFrame) -> None:
+    paragraph, smiles, _ = REFERENCED[0]
+    unchecked = F.FilterConfig(reference_standards={})
+    assert check(*parse_paragraph(paragraph), smiles, unchecked).status == F.OK
+    # TFA in the conditions of a 1H list is a co-solvent: 1H is not checked
+    (block,) = parse_paragraph("1H NMR (400 MHz, CDCl3/TFA) δ 7.70-7.45 (m, 15H).")
+    assert check(block, TPPO).status == F.OK
+    # the one real case: C6F6 named beside the solvent, without its CFCl3-scale value
+    assert verdict(train, 660, "19F") == F.Verdict(F.REFERENCE, "19F referenced to C6F6, not CFCl3")

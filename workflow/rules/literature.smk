@@ -20,6 +20,8 @@ LITERATURE_FILTER_ARGS = " ".join(
           for nucleus, ppm in LITERATURE["filters"]["residual_tolerance"].items()),
         *(f"--duplicate-tolerance {nucleus}={ppm}"
           for nucleus, ppm in LITERATURE["filters"]["duplicate_tolerance"].items()),
+        *(shlex.quote(f"--reference-standard={nucleus}={name}")
+          for nucleus, name in LITERATURE["filters"]["reference_standard"].items()),
         "" if LITERATURE["filters"]["reject_residual"] else "--keep-residual",
     ]
 )

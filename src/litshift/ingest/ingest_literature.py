@@ -8,7 +8,8 @@ Inputs (``--format``, detected from the file name by default):
 - ``text``: one paragraph per line (``.txt``/``.txt.gz``); the record's SMILES may follow the
   paragraph after a tab (``PARAGRAPH<TAB>SMILES``), otherwise the record has no SMILES.
 - ``parquet``: already-extracted peak lists with columns ``smiles``, ``nucleus``, ``solvent``,
-  ``shifts`` (optionally ``n_h``); they skip the parser and go through the same filters.
+  ``shifts`` (optionally ``n_h`` and ``reference``, the shift reference as written); they skip
+  the parser and go through the same filters.
 
 Output: the ``literature`` table, one row per NMR block (a record without any block gets one row
 with a null nucleus and status ``no NMR block found``); every non-``ok`` row is also written to
@@ -35,7 +36,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from litshift.chem.molecules import MoleculeError
-from litshift.chem.nuclei import parse_window
+from litshift.chem.nuclei import SHIFT_REFERENCES, parse_window
 from litshift.chem.solvents import classify
 from litshift.data.io import atomic_path, reject_row, validate
 from litshift.data.schemas import schema
@@ -69,8 +70,9 @@ logger = logging.getLogger(__name__)
 STAGE = "ingest_literature"
 PMCID_COLUMN = "PMC accession number (PMCID)"
 FORMATS = ("csv", "text", "parquet")
-#: columns of a peak-list Parquet input (``n_h`` is optional)
+#: columns of a peak-list Parquet input, and those read when present
 PARQUET_COLUMNS = frozenset({"smiles", "nucleus", "solvent", "shifts"})
+OPTIONAL_PARQUET_COLUMNS = frozenset({"n_h", "reference"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,13 +158,15 @@ def _text_records(path: str) -> Iterator[InputRecord]:
 def _parquet_records(path: str, chunk_size: int) -> Iterator[InputRecord]:
     file = pq.ParquetFile(path)
     index = 0
-    columns = sorted(PARQUET_COLUMNS | set(file.schema_arrow.names) & {"n_h"})
+    columns = sorted(PARQUET_COLUMNS | set(file.schema_arrow.names) & OPTIONAL_PARQUET_COLUMNS)
     for batch in file.iter_batches(batch_size=chunk_size, columns=columns):
         for row in batch.to_pylist():
             shifts = row["shifts"] or []
             counts = row.get("n_h") or [None] * len(shifts)
             peaks = [Peak(s, s, s, count=c) for s, c in zip(shifts, counts, strict=True)]
-            spectrum = Spectrum(row["nucleus"], peaks, solvent_raw=row["solvent"])
+            spectrum = Spectrum(
+                row["nucleus"], peaks, solvent_raw=row["solvent"], reference=row.get("reference")
+            )
             yield InputRecord(index, row["smiles"], spectrum=spectrum)
             index += 1
 
@@ -247,7 +251,14 @@ def _verdict(
         return filters.Verdict(filters.NO_PEAKS, spectrum.reject_reason)
     if mol is None:
         return filters.Verdict(str(mol_error))
-    return filters.check_spectrum(spectrum.nucleus, spectrum.peaks, solvent, mol, config)
+    return filters.check_spectrum(
+        spectrum.nucleus,
+        spectrum.peaks,
+        solvent,
+        mol,
+        config,
+        (spectrum.solvent_raw, spectrum.reference),
+    )
 
 
 def _record_rows(record: InputRecord, options: IngestOptions) -> list[tuple[dict, str]]:
@@ -467,6 +478,20 @@ def _tolerance(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"expected NUCLEUS=PPM, got {text!r}") from None
 
 
+def _standard(text: str) -> tuple[str, str | None]:
+    """``19F=CFCl3`` -> ``("19F", "CFCl3")``; ``19F=none`` switches the check off."""
+    nucleus, _, name = (part.strip() for part in text.partition("="))
+    if name.lower() == "none":
+        return nucleus, None
+    known = [r.name for r in SHIFT_REFERENCES if nucleus in r.nuclei]
+    if name not in known:
+        raise argparse.ArgumentTypeError(
+            f"expected NUCLEUS=REFERENCE with a reference of {nucleus!r} among {known} "
+            f"(or none), got {text!r}"
+        )
+    return nucleus, name
+
+
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     defaults = filters.FilterConfig()
     parser.add_argument(
@@ -495,7 +520,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "δ 7.26 (m, 5H), 2.35 (s, 3H); 13C NMR (101 MHz, CDCl3) δ 137.9, 129.1, 21.5<TAB>"
         "Cc1ccccc1'; lines without a SMILES give records without a structure. "
         "parquet (.parquet, .pq): extracted peak lists with columns smiles, nucleus, solvent, "
-        "shifts (list of ppm) and optionally n_h",
+        "shifts (list of ppm) and optionally n_h and reference",
     )
     parser.add_argument(
         "--source", default=None, help="source name for record ids (default: the input file stem)"
@@ -562,6 +587,16 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="NUC=PPM",
         help="per-peak difference of duplicate lists",
     )
+    parser.add_argument(
+        "--reference-standard",
+        type=_standard,
+        action="append",
+        default=[],
+        metavar="NUC=NAME",
+        help="scale a nucleus' lists must be on; lists whose conditions name another reference "
+        "compound are rejected (repeatable; NUC=none: no check; defaults "
+        f"{dict(filters.DEFAULT_REFERENCE_STANDARDS)})",
+    )
 
 
 def _source_name(path: str) -> str:
@@ -606,6 +641,14 @@ def run(args: argparse.Namespace) -> int:
         residual_tolerance={**defaults.residual_tolerance, **dict(args.residual_tolerance)},
         reject_residual=not args.keep_residual,
         duplicate_tolerance={**defaults.duplicate_tolerance, **dict(args.duplicate_tolerance)},
+        reference_standards={
+            nucleus: name
+            for nucleus, name in {
+                **defaults.reference_standards,
+                **dict(args.reference_standard),
+            }.items()
+            if name is not None
+        },
     )
     options = IngestOptions(
         source=args.source or _source_name(args.input),

@@ -18,7 +18,7 @@ from functools import lru_cache
 from rdkit import Chem
 
 from litshift.chem.molecules import canonical_smiles, inchikey, mol_from_smiles
-from litshift.chem.nuclei import element_of, window_violation
+from litshift.chem.nuclei import element_of, reference_mismatch, window_violation
 from litshift.chem.solvents import residual_peaks
 from litshift.chem.symmetry import EXCHANGEABLE_PARENTS, symmetry_classes
 from litshift.ingest.literature import Peak
@@ -29,12 +29,14 @@ __all__ = [
     "NO_PEAKS",
     "OTHER_COMPOUND",
     "NUCLEUS_ABSENT",
+    "REFERENCE",
     "RESIDUAL",
     "INTEGRATION",
     "CARBON_EXCESS",
     "CARBON_DEFICIT",
     "DUPLICATE",
     "DEFAULT_LITERATURE_WINDOWS",
+    "DEFAULT_REFERENCE_STANDARDS",
     "FilterConfig",
     "MoleculeInfo",
     "Verdict",
@@ -49,6 +51,7 @@ NO_BLOCK = "no NMR block found"
 NO_PEAKS = "no peak list"
 OTHER_COMPOUND = "spectrum of another compound"
 NUCLEUS_ABSENT = "nucleus absent from molecule"
+REFERENCE = "nonstandard shift reference"
 RESIDUAL = "solvent residual peak listed"
 INTEGRATION = "1H integration mismatch"
 CARBON_EXCESS = "more 13C peaks than carbons"
@@ -66,6 +69,11 @@ DEFAULT_LITERATURE_WINDOWS: dict[str, tuple[float, float]] = {
     "15N": (-500.0, 1000.0),
     "29Si": (-250.0, 150.0),
 }
+
+#: Nuclei whose lists are checked for their stated reference, and the scale they must be on
+#: (names of :data:`litshift.chem.nuclei.SHIFT_REFERENCES`). 1H and 13C lists are referenced to
+#: TMS or the solvent line, both on the TMS scale, so there is nothing to check.
+DEFAULT_REFERENCE_STANDARDS: dict[str, str] = {"19F": "CFCl3", "31P": "H3PO4"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +102,11 @@ class FilterConfig:
         default_factory=lambda: {"1H": 0.01, "13C": 0.1}
     )
     """Largest per-peak difference (ppm) of two lists that count as the same measurement."""
+    reference_standards: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_REFERENCE_STANDARDS)
+    )
+    """Standard reference per checked nucleus: a list whose conditions name another reference
+    compound of that nucleus is rejected (its shifts are on another scale)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,14 +199,27 @@ def _carbon_count(n_peaks: int, mol: MoleculeInfo, config: FilterConfig) -> str 
 
 
 def check_spectrum(
-    nucleus: str, peaks: Sequence[Peak], solvent: str, mol: MoleculeInfo, config: FilterConfig
+    nucleus: str,
+    peaks: Sequence[Peak],
+    solvent: str,
+    mol: MoleculeInfo,
+    config: FilterConfig,
+    conditions: Sequence[str | None] = (),
 ) -> Verdict:
-    """Every per-spectrum check, in order; the first failure decides the status."""
+    """Every per-spectrum check, in order; the first failure decides the status.
+
+    ``conditions`` are the list's condition texts as written (solvent, reference), where a
+    stated shift reference is looked for; a list on another scale is rejected before the shift
+    window, which its shifted values might fail too.
+    """
     if not peaks:
         return Verdict(NO_PEAKS)
     if mol.atom_counts.get(element_of(nucleus), 0) == 0:
         return Verdict(NUCLEUS_ABSENT, f"no {element_of(nucleus)} in {mol.smiles}")
     flags: tuple[str, ...] = ()
+    standard = config.reference_standards.get(nucleus)
+    if standard is not None and (mismatch := reference_mismatch(conditions, nucleus, standard)):
+        return Verdict(REFERENCE, mismatch)
     problem = window_violation([p.shift for p in peaks], nucleus, config.windows)
     if problem is None:
         hits = residual_hits(peaks, solvent, nucleus, config.residual_tolerance.get(nucleus, 0.0))
