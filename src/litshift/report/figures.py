@@ -49,8 +49,8 @@ plt.rcParams.update(
 _PALETTE = plt.get_cmap("tab10").colors
 _SPARE = plt.get_cmap("tab20b").colors
 #: one color per model everywhere in the report: headline runs, baselines and the ablation runs
-#: drawn as their own series (the λ-sweep runs share semi's line; lambda_16 is the [CLS]
-#: reference of the solvent comparison)
+#: drawn as their own series (the λ-sweep runs share semi's line; lambda_1, the run at the
+#: default train.lambda_mol, is the [CLS] reference of the solvent comparison)
 _FIXED = {
     "supervised": _PALETTE[0],
     "semi": _PALETTE[1],
@@ -59,7 +59,7 @@ _FIXED = {
     "global_bias": _PALETTE[4],
     "no_solvent": _PALETTE[5],
     "HOSE": _PALETTE[7],
-    "lambda_16": _PALETTE[1],
+    "lambda_1": _PALETTE[1],
 }
 
 
