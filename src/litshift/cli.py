@@ -72,6 +72,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litshift.evaluate.evaluate_stage",
         "score every trained model, HOSE and CSP5 on the held-out test sets",
     ),
+    "hose-baseline": (
+        "litshift.evaluate.hose_baseline",
+        "HOSE per heteronucleus (31P, 19F) scored on held-out molecule-level shift sets",
+    ),
     "summarize-ablations": (
         "litshift.evaluate.ablations_stage",
         "ablation runs x seeds -> validation MAE mean and spread (ablations/summary.parquet)",
@@ -97,6 +101,7 @@ TRACKED_COMMANDS = frozenset(
         "train",
         "verify-benchmark",
         "evaluate",
+        "hose-baseline",
         "summarize-ablations",
         "report",
         "catalog",

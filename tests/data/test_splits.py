@@ -4,7 +4,7 @@ import pytest
 from litshift.chem.nuclei import DEFAULT_WINDOWS
 from litshift.cli import main
 from litshift.data.io import write_table
-from litshift.data.splits import assign_splits
+from litshift.data.splits import assign_splits, extend_splits
 from litshift.ingest.curate_assigned import curate_records
 from litshift.ingest.curate_unassigned import curate_json_records
 from litshift.ingest.nmrshiftdb2 import iter_sd_records
@@ -115,3 +115,60 @@ def test_no_valid_or_test_molecule_reaches_weak_training(tmp_path, sdf_text, jso
     assert not weak_keys & held_out
     train_keys = set(splits.filter(pl.col("split") == "train")["connectivity_key"])
     assert train_keys & weak_keys, "training molecules stay in the weak set"
+
+
+def test_extend_splits_keeps_the_split_and_scaffold_groups() -> None:
+    assigned = _molecules(300)
+    splits = assign_splits(assigned, [0.8, 0.1, 0.1], seed=1, method="scaffold")
+    benzene_split = splits.join(assigned, on="connectivity_key").filter(
+        pl.col("smiles").str.contains("c1ccccc1")
+    )["split"][0]
+    candidates = pl.DataFrame(
+        {
+            "connectivity_key": ["K00001", "NEWRING", "NEWPHOS", "NEWPHOS"],
+            "smiles": ["C", "OCc1ccccc1", "CCP(=O)(CC)CC", "CCP(=O)(CC)CC"],
+        }
+    )
+    extra = extend_splits(splits, assigned, candidates, [0.8, 0.1, 0.1], 1, "scaffold")
+    assert extra["connectivity_key"].to_list() == ["NEWPHOS", "NEWRING"]  # K00001: split already
+    assert extra.filter(pl.col("connectivity_key") == "NEWRING")["split"][0] == benzene_split
+    by_key = extend_splits(splits, assigned, candidates, [0.8, 0.1, 0.1], 1, "connectivity")
+    assert by_key["connectivity_key"].to_list() == ["NEWPHOS", "NEWRING"]
+
+
+def _run_split(tmp_path, assigned: list[dict], weak: list[dict], *extra: str) -> dict:
+    write_table(assigned, tmp_path / "assigned.parquet", "assigned")
+    write_table(weak, tmp_path / "unassigned.parquet", "unassigned")
+    out = {name: tmp_path / f"{name}{len(extra)}.parquet" for name in ("splits", "weak", "lit")}
+    argv = ["split", "--assigned", str(tmp_path / "assigned.parquet")]
+    argv += ["--unassigned", str(tmp_path / "unassigned.parquet"), "--seed", "5"]
+    argv += ["--out-splits", str(out["splits"]), "--out-weak", str(out["weak"])]
+    assert main([*argv, "--out-literature-test", str(out["lit"]), *extra]) == 0
+    return {name: pl.read_parquet(path) for name, path in out.items()}
+
+
+def test_heteronuclear_molecules_get_held_out_without_moving_the_others(
+    tmp_path, sdf_text, jsonl_lines
+) -> None:
+    windows = {**DEFAULT_WINDOWS, "31P": (-300.0, 300.0)}
+    assigned = curate_records(
+        iter_sd_records(iter(sdf_text.splitlines(keepends=True))), {"1H", "13C"}, windows
+    ).rows
+    weak = curate_json_records(jsonl_lines, {"1H", "13C", "31P"}, windows).rows
+    plain = _run_split(tmp_path, assigned, weak)
+    hetero = _run_split(tmp_path, assigned, weak, "--heteronuclei", "31P")
+    splits = hetero["splits"]
+    # the assigned molecules keep their split; the 31P molecules are split on top of it
+    assert (
+        splits.join(plain["splits"], on="connectivity_key")
+        .filter(pl.col("split") != pl.col("split_right"))
+        .is_empty()
+    )
+    phosphorus = {r["inchikey"][:14] for r in weak if r["nucleus"] == "31P"}
+    assert phosphorus <= set(splits["connectivity_key"])
+    held_out = set(splits.filter(pl.col("split") != "train")["connectivity_key"])
+    assert phosphorus & held_out, "some 31P molecules are held out"
+    kept = {k[:14] for k in hetero["weak"]["inchikey"]}
+    assert not kept & held_out
+    assert phosphorus - held_out <= kept
+    assert plain["weak"].height > hetero["weak"].height

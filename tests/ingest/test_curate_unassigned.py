@@ -66,3 +66,26 @@ def test_cli_subsample(tmp_path, jsonl_lines: list[str]) -> None:
     table = pl.read_parquet(out)
     assert set(table["nucleus"]) == {"13C"}
     assert table["record_id"].str.split(":").list.first().n_unique() <= 50
+
+
+def test_uncapped_nuclei_are_read_past_the_record_cap(jsonl_lines: list[str]) -> None:
+    nuclei, windows = {"1H", "13C", "31P"}, {**DEFAULT_WINDOWS, "31P": (-300.0, 300.0)}
+    everything = curate_json_records(jsonl_lines, nuclei, windows)
+    capped = curate_json_records(jsonl_lines, nuclei, windows, max_records=100)
+    assert capped.rows == curate_json_records(jsonl_lines[:100], nuclei, windows).rows
+    mixed = curate_json_records(
+        jsonl_lines, nuclei, windows, max_records=100, uncapped=frozenset({"31P"})
+    )
+    late_31p = [r for r in everything.rows[len(capped.rows) :] if r["nucleus"] == "31P"]
+    assert late_31p, "the sample has 31P spectra past its first 100 records"
+    assert mixed.rows == capped.rows + late_31p
+    assert mixed.counts["records_read"] == 100
+    assert mixed.counts["records_read_past_cap"] == len(jsonl_lines) - 100
+
+
+def test_cli_refuses_uncapped_nuclei_it_does_not_keep(tmp_path, jsonl_lines: list[str]) -> None:
+    src = tmp_path / "records.jsonl"
+    src.write_text("".join(jsonl_lines[:5]))
+    argv = ["curate-unassigned", str(src), "--out", str(tmp_path / "u.parquet")]
+    argv += ["--rejected", str(tmp_path / "r.parquet"), "--uncapped-nuclei", "31P"]
+    assert main(argv) == 2

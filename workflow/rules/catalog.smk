@@ -36,6 +36,7 @@ rule catalog:
         "results/eval/metrics.parquet",
         "results/eval/uncertainty.parquet",
         "results/verify/benchmark.parquet",
+        HOSE_BASELINE,
     output:
         "results/catalog.duckdb",
     log:

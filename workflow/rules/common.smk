@@ -43,6 +43,13 @@ localrules:
 LOGS = "results/logs"
 BENCH = "results/benchmarks"
 ENV = "../../envs/litshift.yaml"
+#: literature sources held out as the literature test set
+LITERATURE_TEST_SOURCES = ",".join(
+    name for name, source in config["literature"]["sources"].items() if source["role"] == "test"
+)
+#: the HOSE baseline on the heteronuclei (rule hose_baseline), built when split.heteronuclei
+#: names any: the catalog and the report depend on it then
+HOSE_BASELINE = ["results/eval/hose_baseline/summary.json"] if config["split"]["heteronuclei"] else []
 
 
 def window_args(windows):

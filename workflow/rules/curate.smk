@@ -39,6 +39,7 @@ rule curate_unassigned:
             if config["curation"]["unassigned_max_records"]
             else ""
         ),
+        uncapped=",".join(config["curation"]["unassigned_uncapped_nuclei"]),
     log:
         f"{LOGS}/curate_unassigned.log",
     benchmark:
@@ -51,4 +52,5 @@ rule curate_unassigned:
         ENV
     shell:
         "litshift curate-unassigned {input.jsonl} --out {output.table} --rejected {output.rejected}"
-        " --nuclei {params.nuclei} {params.windows} {params.max_records} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --nuclei {params.nuclei} {params.windows} {params.max_records}"
+        " --uncapped-nuclei '{params.uncapped}' --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -64,3 +64,53 @@ rule evaluate:
         " --similarity-bins {params.bins} {params.csp5} --batch-size {params.batch_size}"
         " --device {params.device} --threads {threads} --budget {params.budget}"
         " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+
+
+# HOSE per heteronucleus (split.heteronuclei: 31P, 19F), fitted on the assigned and unambiguous
+# weak training sets of that nucleus and scored on the held-out weak and literature sets; needs
+# no conformers or trained model (config.hetero.yaml).
+rule hose_baseline:
+    input:
+        assigned=rules.curate_assigned.output.table,
+        splits=rules.split.output.splits,
+        weak=rules.split.output.weak,
+        unassigned=rules.curate_unassigned.output.table,
+        literature=rules.gather_literature.output,
+        literature_test=rules.split.output.literature_test,
+    output:
+        predictions="results/eval/hose_baseline/predictions.parquet",
+        metrics="results/eval/hose_baseline/metrics.parquet",
+        summary="results/eval/hose_baseline/summary.json",
+    params:
+        nuclei=",".join(config["split"]["heteronuclei"]),
+        literature_test=LITERATURE_TEST_SOURCES,
+        policy=config["train"]["match_policy"],
+        bins=",".join(str(b) for b in EVALUATE["similarity_bins"]),
+        hose_radius=EVALUATE["hose_max_radius"],
+        hose_min_count=EVALUATE["hose_min_count"],
+        n_bootstrap=EVALUATE["n_bootstrap"],
+        seed=EVALUATE["seed"],
+        fp_radius=EVALUATE["fingerprint_radius"],
+        fp_bits=EVALUATE["fingerprint_bits"],
+        budget=config["budget"],
+    log:
+        f"{LOGS}/hose_baseline.log",
+    benchmark:
+        f"{BENCH}/hose_baseline.tsv"
+    threads: 1
+    resources:
+        mem_mb=EVALUATE["mem_mb"],
+        runtime=20,
+    conda:
+        ENV
+    shell:
+        "litshift hose-baseline --assigned {input.assigned} --splits {input.splits}"
+        " --weak {input.weak} --unassigned {input.unassigned} --literature {input.literature}"
+        " --literature-test-sources '{params.literature_test}'"
+        " --literature-test {input.literature_test} --nuclei {params.nuclei}"
+        " --match-policy {params.policy} --hose-max-radius {params.hose_radius}"
+        " --hose-min-count {params.hose_min_count} --similarity-bins {params.bins}"
+        " --fingerprint-radius {params.fp_radius} --fingerprint-bits {params.fp_bits}"
+        " --n-bootstrap {params.n_bootstrap} --seed {params.seed} --budget {params.budget}"
+        " --out-predictions {output.predictions} --out-metrics {output.metrics}"
+        " --out-summary {output.summary} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -11,6 +11,7 @@ rule report:
         TRAIN_METRICS,
         rules.gather_rejected.output,
         rules.catalog.output,
+        HOSE_BASELINE,
         # the ablation summary once `make ablations` has built it (never trains ablations)
         ablations=lambda wildcards: if_exists(rules.summarize_ablations.output.summary),
     output:

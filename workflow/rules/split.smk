@@ -15,10 +15,8 @@ rule split:
         fractions=",".join(str(f) for f in config["split"]["fractions"]),
         seed=config["split"]["seed"],
         method=config["split"]["method"],
-        literature_test=",".join(
-            name for name, source in config["literature"]["sources"].items()
-            if source["role"] == "test"
-        ),
+        heteronuclei=",".join(config["split"]["heteronuclei"]),
+        literature_test=LITERATURE_TEST_SOURCES,
     log:
         f"{LOGS}/split.log",
     benchmark:
@@ -33,6 +31,7 @@ rule split:
         "litshift split --assigned {input.assigned} --unassigned {input.unassigned}"
         " --literature {input.literature} --literature-test-sources '{params.literature_test}'"
         " --fractions {params.fractions} --seed {params.seed} --method {params.method}"
+        " --heteronuclei '{params.heteronuclei}'"
         " --out-splits {output.splits} --out-weak {output.weak}"
         " --out-literature-test {output.literature_test} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 

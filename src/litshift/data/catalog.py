@@ -34,6 +34,9 @@ VIEWS: dict[str, str] = {
     "eval_metrics": "eval/metrics.parquet",
     "eval_uncertainty": "eval/uncertainty.parquet",
     "verify_benchmark": "verify/benchmark.parquet",
+    # split.heteronuclei only (config.hetero.yaml): the HOSE baseline per heteronucleus
+    "hose_baseline_predictions": "eval/hose_baseline/predictions.parquet",
+    "hose_baseline_metrics": "eval/hose_baseline/metrics.parquet",
 }
 
 

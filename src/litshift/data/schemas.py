@@ -138,7 +138,8 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("error", pa.string()),
         ]
     ),
-    # Split membership of every assigned molecule, keyed by InChIKey connectivity block.
+    # Split membership of every assigned molecule, keyed by InChIKey connectivity block, and of
+    # the weak molecules of the heteronuclei (split --heteronuclei).
     "splits": pa.schema(
         [
             pa.field("connectivity_key", pa.string(), nullable=False),
@@ -172,12 +173,14 @@ SCHEMAS: dict[str, pa.Schema] = {
     # Stage evaluate (results/eval/predictions.parquet): every scored prediction of every model.
     # split assigned_test: one row per labeled atom of a (molecule, solvent); split
     # literature_test: one row per sorted-matching pair, atom_index = first atom of the group
-    # of n_atoms whose pooled prediction is paired with the observed peak.
+    # of n_atoms whose pooled prediction is paired with the observed peak. Stage hose_baseline
+    # (results/eval/hose_baseline/) writes the same rows for heteronuclei, split weak_test too.
     "eval_predictions": pa.schema(
         [
             pa.field("model", pa.string(), nullable=False),  # run name, HOSE or CSP5
-            pa.field("split", pa.string(), nullable=False),  # assigned_test | literature_test
-            # the scored unit: <key>/<solvent> (assigned) | <literature record id>/<solvent>
+            # assigned_test | literature_test | weak_test
+            pa.field("split", pa.string(), nullable=False),
+            # the scored unit: <key>/<solvent> (assigned) | <record id>/<solvent> (the others)
             pa.field("record_id", pa.string(), nullable=False),
             pa.field("key", pa.string(), nullable=False),  # molecule_key(smiles)
             pa.field("smiles", pa.string(), nullable=False),
@@ -191,7 +194,7 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("match_branch", pa.string()),  # plan_match branch (literature_test)
             pa.field("observed", pa.float64(), nullable=False),
             pa.field("predicted", pa.float64(), nullable=False),
-            # calibrated predictive std (ppm; literature_test: mean over the pooled group)
+            # calibrated predictive std (ppm; pairs: mean over the pooled group; NaN: hose_baseline)
             pa.field("std", pa.float64(), nullable=False),
         ]
     ),

@@ -5,6 +5,13 @@ by default, so stereoisomers and isotopologues never straddle splits, or Bemis-M
 Weak (molecule-level) shift sets then lose every molecule whose connectivity key is in the
 assigned valid/test splits or in the held-out literature test set: otherwise the sorted-matching
 loss would train on exactly the molecules the model is evaluated on.
+
+Nuclei with few or no assigned spectra (31P, 19F) have held-out molecules only if their weak
+molecules are split too. ``--heteronuclei`` names them: the assigned molecules with a spectrum
+of another nucleus are split first, exactly as without the option, then every other molecule
+with a spectrum of a heteronucleus (assigned or weak) is split the same way (seed, fractions,
+method; a scaffold group already split keeps its split) and added to the splits table. The
+guard above then removes the valid/test ones from the weak training set, every nucleus of them.
 """
 
 from __future__ import annotations
@@ -12,9 +19,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import polars as pl
+import pyarrow as pa
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from litshift.chem.molecules import MoleculeError, mol_from_smiles
@@ -22,7 +30,15 @@ from litshift.data.io import read_table, write_table
 from litshift.tracking import stage_run
 from litshift.usage import PARQUET, check_paths
 
-__all__ = ["assign_splits", "group_ids", "weak_rows", "configure_parser", "run"]
+__all__ = [
+    "assign_splits",
+    "group_ids",
+    "extend_splits",
+    "weak_rows",
+    "weak_sources",
+    "configure_parser",
+    "run",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +119,44 @@ def assign_splits(
     ).sort("connectivity_key")
 
 
+def extend_splits(
+    splits: pl.DataFrame,
+    split_molecules: pl.DataFrame,
+    candidates: pl.DataFrame,
+    fractions: Sequence[float],
+    seed: int,
+    method: str,
+) -> pl.DataFrame:
+    """Split the ``candidates`` (``connectivity_key``, ``smiles``) that ``splits`` lacks.
+
+    ``splits`` is left as it is. With the scaffold method a candidate whose scaffold group holds
+    molecules split already (``split_molecules``: their ``connectivity_key``, ``smiles``) joins
+    their split, so that no group straddles splits; the others are split by
+    :func:`assign_splits`.
+    """
+    new = candidates.unique("connectivity_key", keep="first", maintain_order=True).filter(
+        ~pl.col("connectivity_key").is_in(splits["connectivity_key"].implode())
+    )
+    if method == "scaffold" and new.height:
+        known = split_molecules.unique("connectivity_key", keep="first", maintain_order=True)
+        group_split = (
+            known.with_columns(group=group_ids(known, method))
+            .join(splits, on="connectivity_key")
+            .unique("group", keep="first", maintain_order=True)
+            .select("group", "split")
+        )
+        new = new.with_columns(group=group_ids(new, method)).join(
+            group_split, on="group", how="left"
+        )
+        followed = new.filter(pl.col("split").is_not_null()).select("connectivity_key", "split")
+        new = new.filter(pl.col("split").is_null()).select("connectivity_key", "smiles")
+    else:
+        followed = splits.clear()
+    if new.height:
+        followed = pl.concat([followed, assign_splits(new, fractions, seed, method)])
+    return followed.sort("connectivity_key")
+
+
 def weak_rows(frame: pl.DataFrame) -> pl.DataFrame:
     """Project a curated weak source onto the ``weak`` columns (``n_h`` null where absent)."""
     if "n_h" not in frame.columns:
@@ -112,6 +166,25 @@ def weak_rows(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _connectivity(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(connectivity_key=pl.col("inchikey").str.slice(0, 14))
+
+
+def weak_sources(
+    unassigned: pa.Table, literature: pa.Table | None, test_sources: Collection[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Every weak set before the leakage guard, and the literature test sets.
+
+    Both have the ``weak`` columns plus ``connectivity_key``: the curated ``unassigned`` rows
+    and the ``ok`` literature rows of the training sources, then the ``ok`` rows of the
+    ``test_sources``.
+    """
+    sources = [weak_rows(pl.from_arrow(unassigned))]
+    literature_test = sources[0].clear()
+    if literature is not None:
+        kept = weak_rows(pl.from_arrow(literature).filter(pl.col("status") == "ok"))
+        is_test = pl.col("source").is_in(sorted(test_sources))
+        literature_test = kept.filter(is_test)
+        sources.append(kept.filter(~is_test))
+    return _connectivity(pl.concat(sources)), _connectivity(literature_test)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -136,6 +209,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="group molecules by InChIKey connectivity block or by Bemis-Murcko scaffold "
         "(default: connectivity)",
     )
+    parser.add_argument(
+        "--heteronuclei",
+        default="",
+        help="comma-separated nuclei whose molecules are split after the others, weak ones "
+        "included, so that they have held-out molecules (default: none)",
+    )
     parser.add_argument("--out-splits", required=True, help="assigned_splits.parquet")
     parser.add_argument("--out-weak", required=True, help="weak_train.parquet")
     parser.add_argument("--out-literature-test", required=True, help="literature_test.parquet")
@@ -156,37 +235,50 @@ def run(args: argparse.Namespace) -> int:
     )
     fractions = [float(x) for x in args.fractions.split(",")]
     test_sources = {s for s in args.literature_test_sources.split(",") if s}
+    heteronuclei = sorted({n for n in args.heteronuclei.split(",") if n})
     params = {
         "fractions": fractions,
         "seed": args.seed,
         "method": args.method,
         "literature_test_sources": sorted(test_sources),
+        "heteronuclei": heteronuclei,
     }
     with stage_run("split", params) as tracker:
         assigned = _connectivity(pl.from_arrow(read_table(args.assigned, "assigned")))
-        splits = assign_splits(
-            assigned.select("connectivity_key", "smiles"), fractions, args.seed, args.method
+        is_hetero = pl.col("nucleus").is_in(heteronuclei)
+        first = assigned.filter(~is_hetero).select("connectivity_key", "smiles")
+        splits = assign_splits(first, fractions, args.seed, args.method)
+        weak, literature_test = weak_sources(
+            read_table(args.unassigned, "unassigned"),
+            read_table(args.literature, "literature") if args.literature else None,
+            test_sources,
         )
-        weak_sources = [weak_rows(pl.from_arrow(read_table(args.unassigned, "unassigned")))]
-        literature_test = pl.DataFrame(schema=weak_sources[0].schema)
-        if args.literature:
-            literature = pl.from_arrow(read_table(args.literature, "literature"))
-            literature = weak_rows(literature.filter(pl.col("status") == "ok"))
-            is_test = pl.col("source").is_in(sorted(test_sources))
-            literature_test = literature.filter(is_test)
-            weak_sources.append(literature.filter(~is_test))
-        weak = _connectivity(pl.concat(weak_sources))
-        literature_test = _connectivity(literature_test)
 
         train_keys = splits.filter(pl.col("split") == "train")["connectivity_key"]
         held_out = splits.filter(pl.col("split") != "train")["connectivity_key"]
         # The literature test set keeps only molecules the assigned training set has not seen.
         lit_seen = literature_test["connectivity_key"].is_in(train_keys.implode())
         literature_test = literature_test.filter(~lit_seen)
+        # the rest of the heteronuclear molecules (literature test ones are held out already)
+        candidates = pl.concat(
+            [
+                assigned.filter(is_hetero).select("connectivity_key", "smiles"),
+                weak.filter(is_hetero).select("connectivity_key", "smiles"),
+            ]
+        ).filter(~pl.col("connectivity_key").is_in(literature_test["connectivity_key"].implode()))
+        extra = extend_splits(splits, first, candidates, fractions, args.seed, args.method)
+        held_out = pl.concat(
+            [held_out, extra.filter(pl.col("split") != "train")["connectivity_key"]]
+        )
         blocked = pl.concat([held_out, literature_test["connectivity_key"]]).unique()
         leaked = weak["connectivity_key"].is_in(blocked.implode())
         counts = {
             **{f"split_molecules.{s}": int((splits["split"] == s).sum()) for s in SPLITS},
+            **{
+                f"split_heteronuclear_molecules.{s}": int((extra["split"] == s).sum())
+                for s in SPLITS
+                if heteronuclei
+            },
             "weak_rows_read": weak.height,
             "weak_rows_removed_leakage": int(leaked.sum()),
             "weak_molecules_removed_leakage": weak.filter(leaked)["connectivity_key"].n_unique(),
@@ -197,6 +289,7 @@ def run(args: argparse.Namespace) -> int:
         counts["weak_rows_kept"] = weak.height
         for nucleus in sorted(weak["nucleus"].unique()):
             counts[f"weak_rows_kept.{nucleus}"] = int((weak["nucleus"] == nucleus).sum())
+        splits = pl.concat([splits, extra]).sort("connectivity_key")
         write_table(splits.to_arrow(), args.out_splits, "splits")
         write_table(weak.drop("connectivity_key").to_arrow(), args.out_weak, "weak")
         write_table(

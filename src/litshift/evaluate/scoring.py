@@ -1,16 +1,17 @@
 """Predictions -> the ``eval_predictions`` rows -> the ``eval_metrics`` table.
 
 Rows of the assigned test split are atoms (observed = the assigned shift). Rows of the
-literature test split are the pairs of the sorted matching: the i-th smallest pooled
-prediction of an atom group against the i-th smallest observed peak, ``atom_index`` naming the
-group's first atom and ``n_atoms`` its size.
+literature test split (and of the held-out weak sets of the HOSE heteronucleus baseline, split
+``weak_test``, :mod:`litshift.evaluate.hose_baseline`) are the pairs of the sorted matching:
+the i-th smallest pooled prediction of an atom group against the i-th smallest observed peak,
+``atom_index`` naming the group's first atom and ``n_atoms`` its size.
 
 Metrics, per model, split, nucleus and group:
 
 - level ``atom`` (assigned test): MAE/RMSE over atoms;
-- level ``molecule`` (both splits): the sorted-matching error. On the assigned test split the
+- level ``molecule`` (every split): the sorted-matching error. On the assigned test split the
   atoms are known, so each molecule's labeled atoms are paired with its own predictions after
-  sorting both; on the literature test split the pairs are the rows. Each molecule weighs 1
+  sorting both; on the other splits the pairs are the rows. Each molecule weighs 1
   (the mean of its pairs), as in ``L_mol``.
 
 Breakdowns: ``all``, ``solvent_class``, ``solvent`` (fine), ``environment`` (atom level only:
@@ -46,6 +47,7 @@ __all__ = [
     "ASSIGNED_TEST",
     "BREAKDOWNS",
     "LITERATURE_TEST",
+    "WEAK_TEST",
     "MoleculeContext",
     "metrics_table",
     "prediction_rows",
@@ -54,6 +56,7 @@ __all__ = [
 
 ASSIGNED_TEST = "assigned_test"
 LITERATURE_TEST = "literature_test"
+WEAK_TEST = "weak_test"
 
 #: breakdown -> column of the scored rows holding the group (None: one group "all")
 _GROUP_COLUMNS: dict[str, str | None] = {
@@ -191,7 +194,7 @@ def _scored(predictions: pl.DataFrame, edges: Sequence[float]) -> pl.DataFrame:
             assigned.with_columns(
                 error=pl.col("predicted").sort().over(unit) - pl.col("observed").sort().over(unit)
             ),
-            frame.filter(pl.col("split") == LITERATURE_TEST),
+            frame.filter(pl.col("split") != ASSIGNED_TEST),
         ]
     ).with_columns(level=pl.lit("molecule"), weight=1.0 / pl.len().over(unit))
     return pl.concat([atom, molecule])

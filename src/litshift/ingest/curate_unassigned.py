@@ -8,7 +8,6 @@ exactly the kind of weak label the sorted-matching loss learns from.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 from collections.abc import Iterable
 
@@ -27,7 +26,7 @@ from litshift.ingest.nmrshiftdb2 import (
     spectrum_tags,
 )
 from litshift.tracking import stage_run
-from litshift.usage import PARQUET, check_paths
+from litshift.usage import PARQUET, UsageError, check_paths
 
 __all__ = ["curate_json_records", "configure_parser", "run"]
 
@@ -37,18 +36,34 @@ SOURCE = "nmrshiftdb2_jsonl"
 
 
 def curate_json_records(
-    lines: Iterable[str], nuclei: set[str], windows: dict[str, tuple[float, float]]
+    lines: Iterable[str],
+    nuclei: set[str],
+    windows: dict[str, tuple[float, float]],
+    max_records: int | None = None,
+    uncapped: frozenset[str] = frozenset(),
 ) -> CurationResult:
-    """Parse JSON lines into molecule-level shift sets (pure; no I/O)."""
+    """Parse JSON lines into molecule-level shift sets (pure; no I/O).
+
+    Only the first ``max_records`` lines are read in full. Past them, records are read for
+    their spectra of the ``uncapped`` nuclei only: rare nuclei (31P, 19F) that a sample of the
+    records would mostly miss, while the cap still bounds the 1H/13C sets. Without uncapped
+    nuclei reading stops at the cap.
+    """
     result = CurationResult(SOURCE, STAGE)
     for line_number, line in enumerate(lines):
+        past_cap = max_records is not None and line_number >= max_records
+        if past_cap and not uncapped:
+            break
         if not line.strip():
             continue
-        result.counts["records_read"] += 1
+        result.counts["records_read_past_cap" if past_cap else "records_read"] += 1
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
             result.reject(f"line {line_number + 1}", f"unparseable JSON: {err.msg}", line)
+            continue
+        selected = nuclei & uncapped if past_cap else nuclei
+        if past_cap and not any(n in selected for n, _, _ in spectrum_tags(record)):
             continue
         record_id = str(record.get("nmrshiftdb2 ID") or f"line {line_number + 1}")
         try:
@@ -62,7 +77,7 @@ def curate_json_records(
         fields = parse_indexed_tag(record.get("Field Strength [MHz]"))
         kept = 0
         for nucleus, index, value in spectrum_tags(record):
-            if nucleus not in nuclei:
+            if nucleus not in selected:
                 result.counts[f"spectra_not_selected.{nucleus}"] += 1
                 continue
             result.counts[f"spectra_read.{nucleus}"] += 1
@@ -108,6 +123,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="read only the first N records (subsample knob)",
     )
+    parser.add_argument(
+        "--uncapped-nuclei",
+        default="",
+        help="comma-separated nuclei whose spectra are read from every record, past "
+        "--max-records (rare heteronuclei, e.g. 31P,19F)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -116,17 +137,21 @@ def run(args: argparse.Namespace) -> int:
         outputs={"--out": (args.out, PARQUET), "--rejected": (args.rejected, PARQUET)},
     )
     nuclei = set(args.nuclei.split(","))
+    uncapped = frozenset(n for n in args.uncapped_nuclei.split(",") if n)
+    if not uncapped <= nuclei:
+        raise UsageError(
+            f"--uncapped-nuclei {sorted(uncapped - nuclei)} not among --nuclei {sorted(nuclei)}"
+        )
     windows = windows_from_args(args.window)
     params = {
         "input": args.jsonl,
         "nuclei": sorted(nuclei),
         "windows": windows,
         "max_records": args.max_records,
+        "uncapped_nuclei": sorted(uncapped),
     }
     with stage_run(STAGE, params) as tracker:
-        lines = itertools.islice(open_text(args.jsonl), args.max_records)
-        result = curate_json_records(
-            tqdm(lines, desc=STAGE, unit=" records", mininterval=5), nuclei, windows
-        )
+        lines = tqdm(open_text(args.jsonl), desc=STAGE, unit=" records", mininterval=5)
+        result = curate_json_records(lines, nuclei, windows, args.max_records, uncapped)
         finish(result, args, "unassigned", tracker)
     return 0

@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.evaluate.metrics import bin_labels
 from litshift.evaluate.scoring import ASSIGNED_TEST, LITERATURE_TEST, uncertainty_table
 from litshift.evaluate.uncertainty import LEVELS, UncertaintyBin, error_vs_uncertainty
@@ -895,6 +896,62 @@ def _count(frame: pl.LazyFrame, *by: str) -> list[tuple[Any, ...]]:
     return frame.group_by(*by).agg(pl.len()).sort(list(by)).collect().rows()
 
 
+#: tables counted per nucleus and solvent class in the data section: view -> what a row is
+NUCLEUS_TABLES: dict[str, str] = {
+    "assigned": "assigned spectra",
+    "unassigned": "NMRShiftDB2 molecule-level sets",
+    "literature": "literature lists passing the filters",
+    "weak_train": "weak training sets",
+    "literature_test": "literature test sets",
+}
+
+
+def nucleus_counts(tables: Mapping[str, pl.LazyFrame]) -> list[tuple[Any, ...]]:
+    """``(set, nucleus, rows per solvent class..., rows, molecules)`` of every table of
+    :data:`NUCLEUS_TABLES` present (literature: ``ok`` rows); molecules are distinct
+    connectivity keys (InChIKey first block)."""
+    out = []
+    for name, label in NUCLEUS_TABLES.items():
+        if name not in tables:
+            continue
+        frame = tables[name]
+        if name == "literature":
+            frame = frame.filter(pl.col("status") == "ok")
+        counts = (
+            frame.group_by("nucleus")
+            .agg(
+                *(
+                    (pl.col("solvent_class") == solvent).sum().alias(solvent)
+                    for solvent in SOLVENT_CLASSES
+                ),
+                pl.len().alias("rows"),
+                pl.col("inchikey").str.slice(0, 14).n_unique().alias("molecules"),
+            )
+            .sort("nucleus")
+            .collect()
+        )
+        out += [(label, *row) for row in counts.rows()]
+    return out
+
+
+def _hose_baseline_table(metrics: pl.LazyFrame) -> Html:
+    rows = (
+        metrics.filter(pl.col("breakdown").is_in(["all", "solvent_class"]))
+        .sort(["nucleus", "split", "breakdown", "group"])
+        .select("nucleus", "split", "group", "n_molecules", "n", "mae", "mae_ci_lo", "mae_ci_hi")
+        .collect()
+        .rows()
+    )
+    return _table(
+        ["nucleus", "split", "solvent class", "molecules", "matched peaks", "MAE", "95 % CI"],
+        [(*r[:5], f"{r[5]:.2f}", f"{r[6]:.2f}-{r[7]:.2f}") for r in rows],
+        caption="HOSE per heteronucleus (results/eval/hose_baseline/), fitted on the assigned "
+        "and unambiguous weak training sets of the nucleus and scored by sorted matching on the "
+        "held-out molecule-level sets (weak_test: NMRShiftDB2 sets of the test molecules; "
+        "literature_test), each molecule weighing 1.",
+    )
+
+
 def _data_section(data: ReportData) -> Html:
     tables = data.tables
     parts = ["<section id='data'><h2>Data</h2>"]
@@ -927,6 +984,19 @@ def _data_section(data: ReportData) -> Html:
             "(view 'rejected').",
         )
     )
+    parts.append("<h3>Spectra per nucleus and solvent class</h3>")
+    parts.append(
+        _table(
+            ["set", "nucleus", *SOLVENT_CLASSES, "rows", "molecules"],
+            nucleus_counts(tables),
+            caption="Rows of each table per nucleus and solvent class (the model's solvent "
+            "input); molecules are distinct connectivity keys. config.hetero.yaml adds 31P and "
+            "19F to the curated tables.",
+        )
+    )
+    if "hose_baseline_metrics" in tables:
+        parts.append("<h3>Heteronuclei: HOSE baseline</h3>")
+        parts.append(_hose_baseline_table(tables["hose_baseline_metrics"]))
     if "rejected" in tables:
         reasons = (
             tables["rejected"]
