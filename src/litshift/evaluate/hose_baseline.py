@@ -38,7 +38,7 @@ from litshift.evaluate.metrics import (
     max_similarity,
     pooled_sorted_pairs,
 )
-from litshift.evaluate.scoring import LITERATURE_TEST, WEAK_TEST, metrics_table
+from litshift.evaluate.scoring import LITERATURE_TEST, WEAK_TEST, metrics_table, pair_rows
 from litshift.evaluate.testsets import hose_training_examples
 from litshift.tracking import stage_run
 from litshift.train.matching import POLICIES, MatchSkip, plan_match
@@ -143,19 +143,11 @@ def score_sets(
             "solvent_class": item["solvent_class"],
             "max_similarity": similarity[(nucleus, smiles)],
             "match_branch": plan.branch,
-            "std": float("nan"),
         }
-        for group, p, o in zip(groups, pooled, observed, strict=True):
-            rows.append(
-                base
-                | {
-                    "atom_index": group[0],
-                    "n_atoms": len(group),
-                    "environment": atom_environment(mol_h, group[0]),
-                    "observed": float(o),
-                    "predicted": float(p),
-                }
-            )
+        environments = [atom_environment(mol_h, a) for a in range(mol_h.GetNumAtoms())]
+        rows += pair_rows(
+            base, groups, pooled, observed, environments, np.full_like(predicted, np.nan)
+        )
     return rows, counts
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "WEAK_TEST",
     "MoleculeContext",
     "metrics_table",
+    "pair_rows",
     "prediction_rows",
     "uncertainty_table",
 ]
@@ -159,19 +160,33 @@ def prediction_rows(
             "match_branch": item.plan.branch,
         }
         environments = context.environments[item.structure.smiles]
-        for group, p, o in zip(groups, pooled, observed, strict=True):
-            rows.append(
-                base
-                | {
-                    "atom_index": group[0],
-                    "n_atoms": len(group),
-                    "environment": environments[group[0]],
-                    "observed": float(o),
-                    "predicted": float(p),
-                    "std": float(np.mean(stds[group])),
-                }
-            )
+        rows += pair_rows(base, groups, pooled, observed, environments, stds)
     return rows, missing
+
+
+def pair_rows(
+    base: dict,
+    groups: Sequence[Sequence[int]],
+    predicted: np.ndarray,
+    observed: np.ndarray,
+    environments: Sequence[str],
+    std: np.ndarray,
+) -> list[dict]:
+    """One ``eval_predictions`` row per sorted-matching pair (:func:`pooled_sorted_pairs`):
+    ``base`` plus the group's first atom, size and environment, the observed shift, the pooled
+    prediction and the mean ``std`` (shape ``N``, per atom) of the group."""
+    return [
+        base
+        | {
+            "atom_index": group[0],
+            "n_atoms": len(group),
+            "environment": environments[group[0]],
+            "observed": float(o),
+            "predicted": float(p),
+            "std": float(np.mean(std[list(group)])),
+        }
+        for group, p, o in zip(groups, predicted, observed, strict=True)
+    ]
 
 
 def _scored(predictions: pl.DataFrame, edges: Sequence[float]) -> pl.DataFrame:
