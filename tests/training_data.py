@@ -125,3 +125,84 @@ def config_json(**overrides: object) -> str:
         "weak_filters": {"max_stereocentres": None},
     } | overrides
     return json.dumps(config)
+
+
+#: 31P/19F shift sets (ppm, one entry per atom as NMRShiftDB2 lists them) by split: small
+#: heteronuclear molecules for runs with 31P/19F heads. The last training set has two CF3
+#: groups of equal size, so it stays molecule-level (``L_mol``).
+HETERO_SETS: dict[str, list[tuple[str, str, list[float]]]] = {
+    "train": [
+        ("O=P(c1ccccc1)(c1ccccc1)c1ccccc1", "31P", [29.1]),
+        ("COP(=O)(OC)OC", "31P", [2.1]),
+        ("c1ccc(P(c2ccccc2)c2ccccc2)cc1", "31P", [-5.4]),
+        ("CCOP(=O)(OCC)OCC", "31P", [-1.0]),
+        ("CP(C)C", "31P", [-62.0]),
+        ("Fc1ccccc1", "19F", [-113.1]),
+        ("FC(F)(F)c1ccccc1", "19F", [-63.7] * 3),
+        ("Fc1ccc(F)cc1", "19F", [-120.0] * 2),
+        ("OC(=O)C(F)(F)F", "19F", [-76.5] * 3),
+        ("Cc1ccc(C(F)(F)F)cc1C(F)(F)F", "19F", [-63.0] * 3 + [-60.0] * 3),
+    ],
+    "valid": [("CCP(=O)(CC)CC", "31P", [48.0]), ("Cc1ccc(F)cc1", "19F", [-118.0])],
+    "test": [("CCCCP(=O)(CCCC)CCCC", "31P", [43.0]), ("Fc1ccc(Cl)cc1", "19F", [-115.0])],
+}
+
+
+@dataclass(frozen=True)
+class HeteroInputs(TrainingInputs):
+    unassigned: Path
+
+    def cli_args(self) -> list[str]:
+        return [*super().cli_args(), "--unassigned", str(self.unassigned)]
+
+
+def write_hetero_inputs(directory: Path) -> HeteroInputs:
+    """:func:`write_training_inputs` plus :data:`HETERO_SETS` as ``split --heteronuclei``
+    leaves them: training sets in the weak table, every set in ``unassigned.parquet``, their
+    molecules in the splits, and their conformers."""
+    from rdkit import Chem
+
+    base = write_training_inputs(directory)
+    rows = [
+        {
+            "source": "nmrshiftdb2",
+            "record_id": f"hetero-{i}",
+            "inchikey": Chem.MolToInchiKey(Chem.MolFromSmiles(smiles)),
+            "smiles": smiles,
+            "nucleus": nucleus,
+            "solvent_raw": "CDCl3",
+            "solvent": "CDCl3",
+            "solvent_class": "CDCl3",
+            "temperature_k": None,
+            "field_mhz": None,
+            "shifts": shifts,
+            "multiplicity": None,
+            "split": split,
+        }
+        for i, (split, (smiles, nucleus, shifts)) in enumerate(
+            (split, entry) for split, entries in HETERO_SETS.items() for entry in entries
+        )
+    ]
+    frame = pl.DataFrame(rows)
+    unassigned = rows_to_table(
+        [{k: v for k, v in r.items() if k != "split"} for r in rows], "unassigned"
+    )
+    splits = pl.concat(
+        [
+            pl.read_parquet(base.splits),
+            frame.select(connectivity_key=pl.col("inchikey").str.slice(0, 14), split="split"),
+        ]
+    )
+    weak = pl.concat(
+        [pl.read_parquet(base.weak), weak_rows(frame.filter(pl.col("split") == "train"))],
+        how="vertical_relaxed",
+    )
+    conformers = rows_to_table(
+        [embed(s, EmbedOptions()).to_row() for s in frame["smiles"].unique().sort()], "conformers"
+    )
+    inputs = HeteroInputs(**vars(base), unassigned=directory / "unassigned.parquet")
+    write_table(unassigned, inputs.unassigned, "unassigned")
+    write_table(splits.to_arrow(), inputs.splits, "splits")
+    write_table(weak.to_arrow(), inputs.weak, "weak")
+    write_table(conformers, inputs.conformers / "shard-0001.parquet", "conformers")
+    return inputs

@@ -59,7 +59,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litshift.train.launch",
         "run a command data-parallel: torchrun on one node, one torchrun per SLURM node",
     ),
-    "predict": ("litshift.predict", "predict 1H/13C shifts for SMILES with a trained model"),
+    "predict": ("litshift.predict", "predict NMR shifts for SMILES with a trained model"),
     "verify": (
         "litshift.verify.command",
         "rank candidate structures against a measured peak list (DP4-style probabilities)",

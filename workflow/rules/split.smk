@@ -41,6 +41,8 @@ rule collect_molecules:
         assigned=rules.curate_assigned.output.table,
         weak=rules.split.output.weak,
         literature_test=rules.split.output.literature_test,
+        unassigned=rules.curate_unassigned.output.table if HETERONUCLEI else [],
+        splits=rules.split.output.splits if HETERONUCLEI else [],
     output:
         "results/molecules/molecules.parquet",
     log:
@@ -55,4 +57,11 @@ rule collect_molecules:
         ENV
     shell:
         "litshift collect-molecules --assigned {input.assigned}"
-        " --weak {input.weak} {input.literature_test} --out {output} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --weak {input.weak} {input.literature_test}"
+        + (
+            f" --heteronuclei {','.join(HETERONUCLEI)}"
+            " --unassigned {input.unassigned} --splits {input.splits}"
+            if HETERONUCLEI
+            else ""
+        )
+        + " --out {output} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

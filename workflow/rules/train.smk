@@ -37,6 +37,8 @@ rule train:
         assigned=rules.curate_assigned.output.table,
         splits=rules.split.output.splits,
         weak=rules.split.output.weak,
+        # held-out sets of split.heteronuclei (validation/test labels of train.atom_label_nuclei)
+        unassigned=rules.curate_unassigned.output.table if HETERONUCLEI else [],
         conformers="results/conformers/done.json",
         # a fine-tuning run (init_from) starts from another run's model: train that one first
         init=lambda wildcards: RUN_CONFIGS[wildcards.prefix][wildcards.run].get("init_from") or [],
@@ -72,7 +74,8 @@ rule train:
         " --cpus-per-node {threads} --"
         " train --assigned {input.assigned} --splits {input.splits}"
         " --weak {input.weak} --conformers {params.conformer_dir} --out {params.out}"
-        " --run-name {params.name}"
+        + (" --unassigned {input.unassigned}" if HETERONUCLEI else "")
+        + " --run-name {params.name}"
         " --config-json {params.cfg:q} --budget {params.budget} --threads {params.proc_threads}"
         " --resume auto --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 

@@ -21,7 +21,7 @@ or counts that fit no class.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from rdkit import Chem
@@ -36,6 +36,7 @@ __all__ = [
     "Ambiguous",
     "AtomLabels",
     "atom_level_examples",
+    "read_atom_labels",
     "unambiguous_labels",
 ]
 
@@ -47,6 +48,7 @@ AMBIGUOUS_REASONS: tuple[str, ...] = (
     "peaks_differ_from_classes",
     "equal_class_sizes",
     "counts_differ_from_class_sizes",
+    "invalid_smiles",
 )
 
 #: decimals below which two listed shifts are the same peak (NMRShiftDB2 repeats the value)
@@ -114,24 +116,18 @@ def unambiguous_labels(
     return AtomLabels("class_sizes", sorted(labels))
 
 
-def atom_level_examples(
+def read_atom_labels(
     rows: Sequence[dict], nuclei: Sequence[str]
-) -> tuple[list[tuple[str, str, list[tuple[int, float]]]], Counter[str]]:
-    """The unambiguous sets among weak rows, as ``(smiles, nucleus, labels)`` examples.
+) -> Iterator[tuple[int, AtomLabels | Ambiguous]]:
+    """``(row index, labels or why not)`` for every row of ``nuclei`` among weak-table rows.
 
     ``rows`` are dicts with the ``smiles``, ``nucleus``, ``shifts`` and ``n_h`` columns of a
-    ``weak`` table; rows of other nuclei are ignored. Counts are
-    ``<nucleus>.<branch or reason>`` per row and ``<nucleus>.molecules_unambiguous`` (distinct
-    SMILES with at least one unambiguous set). The examples are the input of
-    :meth:`litshift.evaluate.hose.HoseModel.fit`.
+    ``weak`` table; each SMILES is parsed once.
     """
-    counts: Counter[str] = Counter()
-    examples: list[tuple[str, str, list[tuple[int, float]]]] = []
     mols: dict[str, Chem.Mol | None] = {}
-    molecules: set[tuple[str, str]] = set()
-    for row in rows:
-        nucleus, smiles = row["nucleus"], row["smiles"]
-        if nucleus not in nuclei:
+    for i, row in enumerate(rows):
+        smiles = row["smiles"]
+        if row["nucleus"] not in nuclei:
             continue
         if smiles not in mols:
             try:
@@ -140,9 +136,26 @@ def atom_level_examples(
                 mols[smiles] = None
         mol_h = mols[smiles]
         if mol_h is None:
-            counts[f"{nucleus}.invalid_smiles"] += 1
+            yield i, Ambiguous("invalid_smiles")
             continue
-        result = unambiguous_labels(mol_h, nucleus, row["shifts"], row.get("n_h"))
+        yield i, unambiguous_labels(mol_h, row["nucleus"], row["shifts"], row.get("n_h"))
+
+
+def atom_level_examples(
+    rows: Sequence[dict], nuclei: Sequence[str]
+) -> tuple[list[tuple[str, str, list[tuple[int, float]]]], Counter[str]]:
+    """The unambiguous sets among weak rows, as ``(smiles, nucleus, labels)`` examples.
+
+    ``rows`` as in :func:`read_atom_labels`; rows of other nuclei are ignored. Counts are
+    ``<nucleus>.<branch or reason>`` per row and ``<nucleus>.molecules_unambiguous`` (distinct
+    SMILES with at least one unambiguous set). The examples are the input of
+    :meth:`litshift.evaluate.hose.HoseModel.fit`.
+    """
+    counts: Counter[str] = Counter()
+    examples: list[tuple[str, str, list[tuple[int, float]]]] = []
+    molecules: set[tuple[str, str]] = set()
+    for i, result in read_atom_labels(rows, nuclei):
+        nucleus, smiles = rows[i]["nucleus"], rows[i]["smiles"]
         if isinstance(result, Ambiguous):
             counts[f"{nucleus}.{result.reason}"] += 1
             continue

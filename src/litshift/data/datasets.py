@@ -35,6 +35,7 @@ from litshift.chem.graph import molecular_graph
 from litshift.chem.molecules import MoleculeError, connectivity_key, mol_from_smiles, molecule_key
 from litshift.chem.nuclei import element_of, window_violation
 from litshift.chem.solvents import SOLVENT_CLASSES
+from litshift.data.atom_labels import Ambiguous, read_atom_labels
 from litshift.train.config import WeakFilters
 from litshift.train.matching import MatchPlan, MatchSkip, plan_match
 
@@ -46,6 +47,7 @@ __all__ = [
     "ModelInputs",
     "LabeledBatch",
     "WeakBatch",
+    "build_atom_labeled",
     "build_labeled",
     "build_weak",
     "weak_filter_reason",
@@ -221,10 +223,7 @@ def build_labeled(
         )
     )
     counts: Counter[str] = Counter()
-    # (smiles, solvent class) -> nucleus -> atom -> shifts of all spectra
-    grouped: dict[tuple[str, str], dict[str, dict[int, list[float]]]] = defaultdict(
-        lambda: defaultdict(lambda: defaultdict(list))
-    )
+    grouped = _grouped()
     split_of_group: dict[tuple[str, str], str] = {}
     for row in assigned.select(
         ["inchikey", "smiles", "nucleus", "solvent_class", "labels"]
@@ -241,14 +240,39 @@ def build_labeled(
         for label in row["labels"]:
             grouped[group][row["nucleus"]][label["atom_index"]].append(label["shift"])
         counts["labeled.spectra"] += 1
+    examples, example_counts = _labeled_examples(
+        grouped, split_of_group, conformers, nuclei, max_atoms, "labeled"
+    )
+    counts.update(example_counts)
+    return examples, counts
 
+
+#: (smiles, solvent class) -> nucleus -> atom index -> the shifts of every spectrum/set
+_Grouped = dict[tuple[str, str], dict[str, dict[int, list[float]]]]
+
+
+def _grouped() -> _Grouped:
+    return defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+
+
+def _labeled_examples(
+    grouped: _Grouped,
+    split_of_group: Mapping[tuple[str, str], str],
+    conformers: Conformers,
+    nuclei: Sequence[str],
+    max_atoms: int,
+    prefix: str,
+) -> tuple[dict[str, list[LabeledExample]], Counter[str]]:
+    """One example per (molecule, solvent class), each atom's target the mean of its shifts;
+    counts ``<prefix>.skipped.<reason>`` and ``<prefix>.examples.<split>``."""
+    counts: Counter[str] = Counter()
     examples: dict[str, list[LabeledExample]] = {"train": [], "valid": [], "test": []}
     for (smiles, solvent), per_nucleus in grouped.items():
         mol_h = Chem.AddHs(mol_from_smiles(smiles))
         key = molecule_key(smiles)
         geometry = _geometry(key, mol_h, conformers, max_atoms)
         if isinstance(geometry, str):
-            counts[f"labeled.skipped.{geometry}"] += 1
+            counts[f"{prefix}.skipped.{geometry}"] += 1
             continue
         n_atoms = mol_h.GetNumAtoms()
         targets = np.zeros((n_atoms, len(nuclei)), dtype=np.float32)
@@ -274,8 +298,77 @@ def build_labeled(
                 mask=mask,
             )
         )
-        counts[f"labeled.examples.{split}"] += 1
+        counts[f"{prefix}.examples.{split}"] += 1
     return examples, counts
+
+
+def build_atom_labeled(
+    rows: Sequence[dict],
+    split: str,
+    conformers: Conformers,
+    nuclei: Sequence[str],
+    label_nuclei: Sequence[str],
+    max_atoms: int,
+    filters: WeakFilters | None = None,
+) -> tuple[list[LabeledExample], set[int], Counter[str]]:
+    """Labeled examples of ``split`` from the weak sets of ``label_nuclei`` that are atom-level
+    labels in disguise (:mod:`litshift.data.atom_labels`).
+
+    Why: 31P and 19F have a handful of assigned spectra but thousands of sets whose peaks map
+    onto atoms unambiguously (the one P of a phosphine); trained as atom labels, they give those
+    heads a target scaler and ``L_atom`` instead of only the weaker sorted matching.
+
+    Parameters
+    ----------
+    rows
+        Dicts with the columns of a ``weak`` table.
+    split
+        ``train``, ``valid`` or ``test``: where every example goes.
+    conformers, nuclei, max_atoms
+        As in :func:`build_labeled`.
+    label_nuclei
+        Nuclei (among ``nuclei``) whose unambiguous sets become labels.
+    filters
+        Weak-data filters applied to the molecules and shifts (training sets); None = none.
+
+    Returns
+    -------
+    examples, used, counts
+        The examples, the indices of the rows read as labels (unambiguous ones, filtered or
+        not: the caller keeps them out of ``L_mol``), and counts
+        ``atom_labels.<split>.<nucleus>.<branch or reason>``,
+        ``atom_labels.<split>.skipped.<reason>`` and ``atom_labels.<split>.examples.<split>``.
+    """
+    prefix = f"atom_labels.{split}"
+    counts: Counter[str] = Counter()
+    grouped = _grouped()
+    used: set[int] = set()
+    mols: dict[str, Chem.Mol | str] = {}
+    for i, result in read_atom_labels(rows, [n for n in label_nuclei if n in nuclei]):
+        row = rows[i]
+        nucleus, smiles = row["nucleus"], row["smiles"]
+        if isinstance(result, Ambiguous):
+            counts[f"{prefix}.{nucleus}.{result.reason}"] += 1
+            continue
+        counts[f"{prefix}.{nucleus}.{result.branch}"] += 1
+        used.add(i)
+        if filters is not None:
+            if smiles not in mols:
+                mols[smiles] = _weak_molecule(smiles, filters)
+            reason = mols[smiles] if isinstance(mols[smiles], str) else None
+            if reason is None and filters.windows is not None:
+                if window_violation(row["shifts"], nucleus, filters.windows):
+                    reason = "filter: shift outside window"
+            if reason is not None:
+                counts[f"{prefix}.skipped.{reason}"] += 1
+                continue
+        for atom, shift in result.labels:
+            grouped[(smiles, row["solvent_class"])][nucleus][atom].append(shift)
+    examples, example_counts = _labeled_examples(
+        grouped, defaultdict(lambda: split), conformers, nuclei, max_atoms, prefix
+    )
+    counts.update(example_counts)
+    return examples[split], used, counts
 
 
 def weak_filter_reason(mol_h: Chem.Mol, filters: WeakFilters) -> str | None:

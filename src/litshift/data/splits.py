@@ -34,6 +34,7 @@ __all__ = [
     "assign_splits",
     "group_ids",
     "extend_splits",
+    "held_out_sets",
     "weak_rows",
     "weak_sources",
     "configure_parser",
@@ -185,6 +186,17 @@ def weak_sources(
         literature_test = kept.filter(is_test)
         sources.append(kept.filter(~is_test))
     return _connectivity(pl.concat(sources)), _connectivity(literature_test)
+
+
+def held_out_sets(unassigned: pa.Table, splits: pa.Table, nuclei: Collection[str]) -> pl.DataFrame:
+    """The NMRShiftDB2 sets of ``nuclei`` whose molecules the split holds out (``valid`` or
+    ``test``, column ``split``): what ``--heteronuclei`` keeps out of the weak training table
+    and heteronucleus runs validate and test on."""
+    sets, _ = weak_sources(unassigned, None, ())
+    return sets.filter(pl.col("nucleus").is_in(sorted(nuclei))).join(
+        pl.from_arrow(splits).filter(pl.col("split").is_in(["valid", "test"])),
+        on="connectivity_key",
+    )
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

@@ -116,7 +116,12 @@ class TrainConfig:
     match_policy: str = "litshift"
     """Count-mismatch policy of L_mol (litshift.train.matching): litshift | paper."""
     max_weak: int | None = None
-    """Use at most this many weak shift sets (deterministic subsample; None = all)."""
+    """Use at most this many weak shift sets of the model's nuclei (deterministic subsample;
+    None = all)."""
+    atom_label_nuclei: tuple[str, ...] = ()
+    """Model nuclei whose unambiguous weak sets train as atom-level labels (``L_atom``, target
+    scaler, validation and test) instead of ``L_mol`` (:func:`litshift.data.datasets.
+    build_atom_labeled`); the held-out ones need ``litshift train --unassigned``."""
     weak_filters: WeakFilters = field(default_factory=WeakFilters)
     """Filters on weak molecules."""
 
@@ -151,6 +156,8 @@ class TrainConfig:
         _check_keys(cls, values, "train")
         if "weak_filters" in values:
             values["weak_filters"] = WeakFilters.from_dict(values["weak_filters"])
+        if "atom_label_nuclei" in values:
+            values["atom_label_nuclei"] = tuple(values["atom_label_nuclei"])
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:

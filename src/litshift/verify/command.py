@@ -140,11 +140,16 @@ def run(args: argparse.Namespace) -> int:
         predictor = load_model_predictor(paths, resolve_device(args.device))
     except (OSError, ValueError) as err:
         raise SystemExit(f"litshift verify: cannot load the model: {err}") from None
+    missing = [n for n in measured.peaks if n not in predictor.nuclei]
+    if missing:
+        # scoring the other nuclei alone would rank candidates on part of the evidence
+        raise SystemExit(
+            f"litshift verify: the model has no {', '.join(missing)} head (it predicts "
+            f"{', '.join(predictor.nuclei)}); give a model trained with those nuclei "
+            "(config.hetero.yaml) or leave their peaks out"
+        )
     peaks, ignored = {}, {}
     for nucleus, peak_list in measured.peaks.items():
-        if nucleus not in predictor.nuclei:
-            logger.warning("%s peaks ignored: the model predicts %s", nucleus, predictor.nuclei)
-            continue
         kept, residual = drop_residual_lines(peak_list, solvent)
         if residual:
             logger.warning("%s: %s dropped as %s residual lines", nucleus, residual, solvent)
