@@ -90,7 +90,8 @@ def test_a_fine_tuned_release_names_the_run_it_started_from(run_dir, tmp_path) -
     card = (out / "MODEL_CARD.md").read_text()
     base_step = json.loads((run_dir / "metrics.json").read_text())["best_step"]
     assert f"Started from `{run_dir / 'model.pt'}`: a supervised run" in card
-    assert f"best validation at step {base_step}); the steps above fine-tune it" in card
+    base_commit = json.loads((run_dir / "metrics.json").read_text())["git_commit"]
+    assert f"best validation at step {base_step}, commit `{base_commit}`); the steps" in card
 
 
 def test_release_refuses_an_unfinished_run(tmp_path, capsys) -> None:

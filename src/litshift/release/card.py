@@ -102,7 +102,9 @@ def _base_lines(config: Mapping[str, Any], base: Mapping[str, Any] | None) -> li
         line += (
             f": a {first['mode']} run of the same preset ({first.get('max_steps')} steps of "
             f"batch {first['batch_labeled']}, lr {first['lr']}, best validation at step "
-            f"{base['step']}); the steps above fine-tune it"
+            f"{base['step']}"
+            + (f", commit `{base['git_commit']}`" if base.get("git_commit") else "")
+            + "); the steps above fine-tune it"
         )
     return [line]
 

@@ -66,10 +66,15 @@ def _baselines(path: str | None) -> dict[str, dict[str, float]]:
 
 
 def _base(path: str | None) -> dict | None:
-    """The checkpoint a fine-tuned run started from, when it is still on disk."""
+    """The checkpoint a fine-tuned run started from, when it is still on disk, with the commit
+    of its run (from the ``metrics.json`` beside it, when there is one)."""
     if not path or not Path(path).exists():
         return None
-    return load_checkpoint(path)
+    state = load_checkpoint(path)
+    metrics = Path(path).parent / "metrics.json"
+    if metrics.exists():
+        state["git_commit"] = json.loads(metrics.read_text()).get("git_commit")
+    return state
 
 
 def run(args: argparse.Namespace) -> int:
