@@ -68,7 +68,7 @@ def test_metrics_and_counts(baseline) -> None:
     assert 0 < overall["mae"][0] < 100 and overall["mae_ci_lo"][0] <= overall["mae"][0]
     counts = json.loads(baseline["summary"].read_text())["counts"]
     assert counts["train.weak.31P.single_class"] > 50
-    assert counts["weak_test.scored.31P"] == overall["n_molecules"][0]
+    assert counts["HOSE.weak_test.scored.31P"] == overall["n_molecules"][0]
     page = _hose_baseline_table(pl.scan_parquet(baseline["metrics"]))
     assert "31P" in page and "weak_test" in page
 

@@ -1,18 +1,24 @@
 """Heteronucleus heads (31P, 19F): weak sets filtered to the model's nuclei before
-``max_weak``, unambiguous sets trained as atom labels (scaler, validation, test), and
-``litshift predict``/``verify`` with and without those heads."""
+``max_weak``, unambiguous sets trained as atom labels (scaler, validation, test), the heads
+scored beside HOSE on the held-out sets, and ``litshift predict``/``verify`` with and without
+those heads."""
 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
+import polars as pl
 import pyarrow as pa
 import pytest
 
 from litshift.chem.molecules import molecule_key
 from litshift.cli import main
 from litshift.data.datasets import build_atom_labeled, target_scaler
+from litshift.data.io import rows_to_table, write_table
+from litshift.evaluate.scoring import ASSIGNED_TEST
+from litshift.report.page import _hetero_headline, _Metrics
 from litshift.train import command
 from litshift.train.command import load_data
 from litshift.train.config import TrainConfig, WeakFilters
@@ -159,3 +165,50 @@ def test_a_model_without_the_head_fails_in_one_line(models, capsys) -> None:
     with pytest.raises(SystemExit, match="model has no 31P head") as stop:
         main([*argv, "--smiles", "CP(C)C"])
     assert "\n" not in str(stop.value.code)
+
+
+def test_hose_baseline_scores_the_trained_heads_on_the_same_sets(inputs, models, tmp_path) -> None:
+    literature_test = tmp_path / "literature_test.parquet"
+    write_table(rows_to_table([], "weak"), literature_test, "weak")
+    out = {name: tmp_path / f"{name}.parquet" for name in ("predictions", "metrics")}
+    argv = ["hose-baseline", *inputs.cli_args()[:6], "--unassigned", str(inputs.unassigned)]
+    argv += ["--literature-test", str(literature_test), "--nuclei", "31P,19F"]
+    argv += ["--models", *(str(models[n] / "model.pt") for n in ("hetero", "plain"))]
+    argv += ["--conformers", str(inputs.conformers), "--n-bootstrap", "20"]
+    argv += ["--out-predictions", str(out["predictions"]), "--out-metrics", str(out["metrics"])]
+    assert main([*argv, "--out-summary", str(tmp_path / "summary.json")]) == 0
+    predictions = pl.read_parquet(out["predictions"])
+    scored = {
+        model: sorted(frame["smiles"].unique()) for (model,), frame in predictions.group_by("model")
+    }
+    held_out = sorted(s for s, _, _ in HETERO_SETS["test"])
+    assert scored == {"HOSE": held_out, "hetero": held_out}  # the same sets, the same pairs
+    pairs = predictions.group_by("model").agg(pl.col("observed").sort())
+    assert pairs["observed"][0].to_list() == pairs["observed"][1].to_list()
+    metrics = pl.read_parquet(out["metrics"]).filter(pl.col("breakdown") == "all")
+    assert sorted(zip(metrics["model"], metrics["nucleus"], strict=True)) == [
+        ("HOSE", "19F"),
+        ("HOSE", "31P"),
+        ("hetero", "19F"),
+        ("hetero", "31P"),
+    ]
+    counts = json.loads((tmp_path / "summary.json").read_text())["counts"]
+    assert counts["plain.weak_test.skipped.31P.no_head"] == 1
+    assert counts["hetero.weak_test.scored.19F"] == 1
+    headline = _hetero_headline(
+        SimpleNamespace(tables={"hose_baseline_metrics": pl.scan_parquet(out["metrics"])}),
+        _Metrics(
+            pl.DataFrame(
+                [
+                    {"model": model, "split": ASSIGNED_TEST, "level": "atom", "nucleus": nucleus}
+                    | {"breakdown": "all", "group": "all", "mae": mae}
+                    for model, mae in (("hetero", 2.0), ("supervised", 1.5))
+                    for nucleus in ("1H", "13C")
+                ]
+            ),
+            ["supervised", "hetero"],
+        ),
+    )
+    assert 'id="headline-heteronuclei"' in headline and "vs HOSE" in headline
+    assert ">2.28<" in headline  # the paper's 19F figure, for reference
+    assert "hetero 13C 2.000 (supervised 1.500)" in headline

@@ -73,6 +73,7 @@ def test_snakemake_plans_the_baseline_and_run_only_with_the_hetero_config(tmp_pa
     assert "--unassigned" not in _job(default_stdout, "train")
     assert "--unassigned results/curated/unassigned.parquet" in _job(stdout, "train")
     assert "results/eval/hose_baseline/summary.json" in _job(stdout, "catalog")
+    assert "--models results/models/hetero/model.pt" in _job(stdout, "hose_baseline")
 
 
 def _job(stdout: str, rule: str) -> str:

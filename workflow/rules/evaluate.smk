@@ -66,9 +66,18 @@ rule evaluate:
         " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 
+#: headline runs with a head for a heteronucleus (config.hetero.yaml: hetero)
+HETERO_MODELS = [
+    f"results/models/{run}/model.pt"
+    for run, run_config in RUN_CONFIGS[""].items()
+    if set(run_config.get("model", {}).get("nuclei", [])) & set(HETERONUCLEI)
+]
+
+
 # HOSE per heteronucleus (split.heteronuclei: 31P, 19F), fitted on the assigned and unambiguous
-# weak training sets of that nucleus and scored on the held-out weak and literature sets; needs
-# no conformers or trained model (config.hetero.yaml).
+# weak training sets of that nucleus and scored on the held-out weak and literature sets, and
+# the trained runs with a head for it on the same sets (config.hetero.yaml); without such runs
+# it needs no conformers or trained model.
 rule hose_baseline:
     input:
         assigned=rules.curate_assigned.output.table,
@@ -77,6 +86,8 @@ rule hose_baseline:
         unassigned=rules.curate_unassigned.output.table,
         literature=rules.gather_literature.output,
         literature_test=rules.split.output.literature_test,
+        models=HETERO_MODELS,
+        conformers="results/conformers/done.json" if HETERO_MODELS else [],
     output:
         predictions="results/eval/hose_baseline/predictions.parquet",
         metrics="results/eval/hose_baseline/metrics.parquet",
@@ -112,5 +123,11 @@ rule hose_baseline:
         " --hose-min-count {params.hose_min_count} --similarity-bins {params.bins}"
         " --fingerprint-radius {params.fp_radius} --fingerprint-bits {params.fp_bits}"
         " --n-bootstrap {params.n_bootstrap} --seed {params.seed} --budget {params.budget}"
-        " --out-predictions {output.predictions} --out-metrics {output.metrics}"
+        + (
+            " --models {input.models} --conformers results/conformers"
+            f" --device {EVALUATE['device']} --batch-size {EVALUATE['batch_size']}"
+            if HETERO_MODELS
+            else ""
+        )
+        + " --out-predictions {output.predictions} --out-metrics {output.metrics}"
         " --out-summary {output.summary} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

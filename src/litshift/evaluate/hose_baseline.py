@@ -10,7 +10,10 @@ evaluate stage scores the literature test set: :func:`litshift.train.matching.pl
 (training policy) groups the atoms, the group-pooled predictions are sorted against the
 observed shifts and each molecule weighs 1 (:func:`litshift.evaluate.scoring.metrics_table`).
 
-HOSE needs no conformers, so this runs before (and without) any training. It writes
+Trained runs with a head for these nuclei (``--models``, config.hetero.yaml's ``hetero``) are
+scored on the same sets the same way, beside HOSE: their predictions for every held-out molecule
+(``--conformers``) go through the same matching and bootstrap. Without ``--models`` HOSE needs no
+conformers, so the baseline runs before (and without) any training. It writes
 ``predictions.parquet`` (schema ``eval_predictions``; ``std`` is NaN: nothing is calibrated
 here), ``metrics.parquet`` (schema ``eval_metrics``) and ``summary.json`` (every count).
 """
@@ -18,17 +21,22 @@ here), ``metrics.parquet`` (schema ``eval_metrics``) and ``summary.json`` (every
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 from rdkit import Chem
 
+from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
+from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.data.atom_labels import atom_level_examples
+from litshift.data.datasets import Conformers, Structure
 from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
 from litshift.data.splits import weak_sources
 from litshift.evaluate.hose import HoseModel
@@ -38,19 +46,34 @@ from litshift.evaluate.metrics import (
     max_similarity,
     pooled_sorted_pairs,
 )
+from litshift.evaluate.predictors import ModelPredictor, load_model_predictor
 from litshift.evaluate.scoring import LITERATURE_TEST, WEAK_TEST, metrics_table, pair_rows
 from litshift.evaluate.testsets import hose_training_examples
 from litshift.tracking import stage_run
 from litshift.train.matching import POLICIES, MatchSkip, plan_match
-from litshift.usage import JSON, PARQUET, check_paths
+from litshift.train.trainer import resolve_device
+from litshift.usage import JSON, PARQUET, UsageError, check_paths
 
-__all__ = ["fit_hose", "score_sets", "similarity_to_training", "configure_parser", "run"]
+__all__ = [
+    "AtomPredictor",
+    "fit_hose",
+    "hose_atoms",
+    "model_atoms",
+    "score_sets",
+    "similarity_to_training",
+    "configure_parser",
+    "run",
+]
 
 logger = logging.getLogger(__name__)
 
 STAGE = "hose_baseline"
 
 Example = tuple[str, str, list[tuple[int, float]]]
+
+#: ``(set, explicit-H molecule, atoms to predict)`` -> per-atom ppm (NaN elsewhere), or why the
+#: set cannot be predicted
+AtomPredictor = Callable[[dict, Chem.Mol, Sequence[int]], np.ndarray | str]
 
 
 def fit_hose(
@@ -92,48 +115,101 @@ def similarity_to_training(
     return out
 
 
+def hose_atoms(hose: HoseModel) -> AtomPredictor:
+    """HOSE lookups of the atoms asked for (``no_training_labels`` for a nucleus it lacks)."""
+
+    def predict(item: dict, mol_h: Chem.Mol, atoms: Sequence[int]) -> np.ndarray | str:
+        if item["nucleus"] not in hose.element_means:
+            return "no_training_labels"
+        predicted = np.full(mol_h.GetNumAtoms(), np.nan)
+        for atom in atoms:
+            predicted[atom] = hose.predict_atom(mol_h, item["nucleus"], atom)[0]
+        return predicted
+
+    return predict
+
+
+def model_atoms(
+    predictor: ModelPredictor, sets: Sequence[dict], conformers: Conformers
+) -> AtomPredictor:
+    """A trained model's predictions for the molecules of ``sets`` (each in its solvent class),
+    run once in batches and looked up per set (``no_head``, ``no_conformer`` otherwise)."""
+    structures: dict[tuple[str, str], Structure] = {}
+    for item in sets:
+        group = (item["smiles"], item["solvent_class"])
+        key = molecule_key(item["smiles"])
+        if group in structures or key not in conformers:
+            continue
+        atomic_numbers, coords = conformers[key]
+        try:
+            expected = [
+                a.GetAtomicNum() for a in Chem.AddHs(mol_from_smiles(item["smiles"])).GetAtoms()
+            ]
+        except MoleculeError:
+            continue  # score_sets counts it
+        if list(atomic_numbers) == expected and len(expected) <= predictor.max_atoms:
+            structures[group] = Structure(
+                key,
+                item["smiles"],
+                np.asarray(atomic_numbers, dtype=np.int64),
+                np.asarray(coords[0], dtype=np.float32),
+                SOLVENT_CLASSES.index(item["solvent_class"]),
+            )
+    predicted = dict(zip(structures, predictor.predict(list(structures.values()), []), strict=True))
+
+    def predict(item: dict, mol_h: Chem.Mol, atoms: Sequence[int]) -> np.ndarray | str:
+        if item["nucleus"] not in predictor.models[0].config.nuclei:
+            return "no_head"
+        values = predicted.get((item["smiles"], item["solvent_class"]))
+        if values is None:
+            return "no_conformer"
+        return values[:, predictor.nuclei.index(item["nucleus"])]
+
+    return predict
+
+
 def score_sets(
-    hose: HoseModel,
+    name: str,
+    predict: AtomPredictor,
     sets: Sequence[dict],
     split: str,
     policy: str,
     similarity: Mapping[tuple[str, str], float],
 ) -> tuple[list[dict], Counter[str]]:
-    """Rows of schema ``eval_predictions`` (model ``HOSE``) for molecule-level ``sets``.
+    """Rows of schema ``eval_predictions`` (model ``name``) for molecule-level ``sets``.
 
     ``sets`` are rows of a ``weak`` table. A set is one scored unit
     (``<record_id>/<solvent>``, ``#k`` appended for a k-th set of the same record, solvent and
-    nucleus); sets that cannot be matched, or of a nucleus HOSE has no labels of, are counted as
-    ``<split>.skipped.<nucleus>.<reason>``.
+    nucleus); sets that cannot be matched or predicted are counted as
+    ``<name>.<split>.skipped.<nucleus>.<reason>``, scored ones as
+    ``<name>.<split>.scored.<nucleus>``.
     """
     rows: list[dict] = []
     counts: Counter[str] = Counter()
     seen: Counter[tuple[str, str]] = Counter()
     for item in sets:
         nucleus, smiles = item["nucleus"], item["smiles"]
-        if nucleus not in hose.element_means:
-            counts[f"{split}.skipped.{nucleus}.no_training_labels"] += 1
-            continue
         try:
             mol_h = Chem.AddHs(mol_from_smiles(smiles))
         except MoleculeError as err:
-            counts[f"{split}.skipped.{nucleus}.{err}"] += 1
+            counts[f"{name}.{split}.skipped.{nucleus}.{err}"] += 1
             continue
         plan = plan_match(mol_h, nucleus, item["shifts"], item["n_h"], policy=policy)
         if isinstance(plan, MatchSkip):
-            counts[f"{split}.skipped.{nucleus}.{plan.reason}"] += 1
+            counts[f"{name}.{split}.skipped.{nucleus}.{plan.reason}"] += 1
             continue
-        predicted = np.full(mol_h.GetNumAtoms(), np.nan)
-        for atom in (a for group in plan.groups for a in group):
-            predicted[atom] = hose.predict_atom(mol_h, nucleus, atom)[0]
+        predicted = predict(item, mol_h, [a for group in plan.groups for a in group])
+        if isinstance(predicted, str):
+            counts[f"{name}.{split}.skipped.{nucleus}.{predicted}"] += 1
+            continue
         groups, pooled, observed = pooled_sorted_pairs(plan, predicted)
         unit = f"{item['record_id']}/{item['solvent']}"
         seen[(unit, nucleus)] += 1
         if seen[(unit, nucleus)] > 1:
             unit += f"#{seen[(unit, nucleus)]}"
-        counts[f"{split}.scored.{nucleus}"] += 1
+        counts[f"{name}.{split}.scored.{nucleus}"] += 1
         base = {
-            "model": "HOSE",
+            "model": name,
             "split": split,
             "record_id": unit,
             "key": molecule_key(smiles),
@@ -181,12 +257,23 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap replicates")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
     parser.add_argument("--budget", default="manual", help="config label shown with the numbers")
+    parser.add_argument(
+        "--models",
+        nargs="*",
+        default=[],
+        help="model.pt of trained runs with heads for --nuclei, scored beside HOSE",
+    )
+    parser.add_argument("--conformers", default=None, help="conformer shards (with --models)")
+    parser.add_argument("--device", default="cpu", help="device of the models")
+    parser.add_argument("--batch-size", type=int, default=64, help="molecules per model batch")
     parser.add_argument("--out-predictions", required=True, help="predictions.parquet to write")
     parser.add_argument("--out-metrics", required=True, help="metrics.parquet to write")
     parser.add_argument("--out-summary", required=True, help="summary.json to write")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.models and args.conformers is None:
+        raise UsageError("--models needs --conformers")
     check_paths(
         inputs={
             "--assigned": args.assigned,
@@ -195,7 +282,9 @@ def run(args: argparse.Namespace) -> int:
             "--unassigned": args.unassigned,
             "--literature": args.literature,
             "--literature-test": args.literature_test,
+            "--models": args.models,
         },
+        input_dirs={"--conformers": args.conformers},
         outputs={
             "--out-predictions": (args.out_predictions, PARQUET),
             "--out-metrics": (args.out_metrics, PARQUET),
@@ -204,7 +293,8 @@ def run(args: argparse.Namespace) -> int:
     )
     nuclei = [n for n in args.nuclei.split(",") if n]
     edges = [float(e) for e in args.similarity_bins.split(",")]
-    params = {k: v for k, v in vars(args).items() if k != "verbose"}
+    params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models"}}
+    params["models"] = [Path(p).parent.name for p in args.models]
     with stage_run(STAGE, params) as tracker:
         assigned = read_table(args.assigned, "assigned")
         splits = read_table(args.splits, "splits")
@@ -235,13 +325,24 @@ def run(args: argparse.Namespace) -> int:
         similarity = similarity_to_training(
             examples, queries, args.fingerprint_radius, args.fingerprint_bits
         )
-        rows: list[dict] = []
-        for split, split_sets in sets.items():
-            split_rows, split_counts = score_sets(
-                hose, split_sets, split, args.match_policy, similarity
+        all_sets = [s for rows in sets.values() for s in rows]
+        predictors = {"HOSE": hose_atoms(hose)}
+        if args.models:
+            conformers = load_conformers(
+                args.conformers, {molecule_key(s["smiles"]) for s in all_sets}
             )
-            rows += split_rows
-            counts.update(split_counts)
+            for path in args.models:
+                model = load_model_predictor([Path(path)], resolve_device(args.device))
+                model = dataclasses.replace(model, nuclei=tuple(nuclei), batch_size=args.batch_size)
+                predictors[model.name] = model_atoms(model, all_sets, conformers)
+        rows: list[dict] = []
+        for name, predict in predictors.items():
+            for split, split_sets in sets.items():
+                split_rows, split_counts = score_sets(
+                    name, predict, split_sets, split, args.match_policy, similarity
+                )
+                rows += split_rows
+                counts.update(split_counts)
         predictions = write_table(
             rows_to_table(rows, "eval_predictions"), args.out_predictions, "eval_predictions"
         )
@@ -254,7 +355,10 @@ def run(args: argparse.Namespace) -> int:
             tmp.write_text(json.dumps(summary, indent=2) + "\n")
         headline = metrics.filter(pl.col("breakdown") == "all")
         tracker.log_metrics(
-            {f"{r['split']}.mae.{r['nucleus']}": r["mae"] for r in headline.iter_rows(named=True)}
+            {
+                f"{r['model']}.{r['split']}.mae.{r['nucleus']}": r["mae"]
+                for r in headline.iter_rows(named=True)
+            }
         )
         tracker.log_dict(summary, "summary.json")
     logger.info("%s: %d predictions, %s", STAGE, predictions.num_rows, dict(counts))

@@ -135,9 +135,10 @@ def load_data(
     """Read the tables and conformers and build the examples a run needs.
 
     Weak sets the run does not read (other nuclei than the model's) are dropped before
-    ``max_weak`` subsamples, and conformers are read only for the molecules left. With ``config.atom_label_nuclei`` the
-    unambiguous weak sets of those nuclei become labeled training examples, and those of the
-    held-out molecules in ``unassigned_path`` labeled validation and test examples.
+    ``max_weak`` subsamples, and conformers are read only for the molecules left. With
+    ``config.atom_label_nuclei`` the unambiguous weak sets of those nuclei become labeled
+    training examples, and those of the held-out molecules in ``unassigned_path`` labeled
+    validation and test examples.
 
     Returns
     -------
