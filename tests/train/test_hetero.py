@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from litshift.chem.molecules import molecule_key
@@ -41,6 +41,10 @@ def inputs(tmp_path_factory):
     return write_hetero_inputs(tmp_path_factory.mktemp("hetero"))
 
 
+def _tables(inputs) -> tuple:
+    return inputs.assigned, inputs.splits, inputs.weak, inputs.conformers
+
+
 def _config(**overrides) -> TrainConfig:
     return TrainConfig.from_dict(
         json.loads(config_json(**overrides)) | {"weak_filters": {"max_stereocentres": None}}
@@ -63,10 +67,10 @@ def test_max_weak_counts_only_the_sets_of_the_models_nuclei(inputs, monkeypatch)
         return real(directory, keys)
 
     monkeypatch.setattr(command, "load_conformers", spy)
-    weak = pa.parquet.read_table(inputs.weak)
+    weak = pq.read_table(inputs.weak)
     own = sum(n in {"1H", "13C"} for n in weak.column("nucleus").to_pylist())
     assert own < weak.num_rows  # the 31P/19F sets are there, and would eat into the cap
-    _, _, counts = load_data(*inputs.cli_args()[1::2][:4], _config(max_weak=own))
+    _, _, counts = load_data(*_tables(inputs), _config(max_weak=own))
     assert counts["weak.records"] == weak.num_rows and counts["weak.records_used"] == own
     hetero_keys = {molecule_key(s) for sets in HETERO_SETS.values() for s, _, _ in sets}
     assert not requested & hetero_keys  # a 1H/13C model reads none of their conformers
@@ -96,7 +100,7 @@ def test_unambiguous_sets_become_atom_labels_and_the_rest_stays_weak() -> None:
 
 def test_atom_labels_train_validate_and_test_the_heteronucleus_heads(inputs) -> None:
     config = _config(**HETERO, mode="semi")
-    data, test, counts = load_data(*inputs.cli_args()[1::2][:4], config, inputs.unassigned)
+    data, test, counts = load_data(*_tables(inputs), config, inputs.unassigned)
     k = {n: NUCLEI.index(n) for n in NUCLEI}
     for split, examples in (("train", data.train), ("valid", data.valid), ("test", test)):
         labeled = {e.smiles for e in examples if e.mask[:, [k["31P"], k["19F"]]].any()}
@@ -113,7 +117,7 @@ def test_atom_labels_train_validate_and_test_the_heteronucleus_heads(inputs) -> 
 
 
 def test_atom_labels_need_model_heads_and_the_held_out_sets(inputs) -> None:
-    paths = inputs.cli_args()[1::2][:4]
+    paths = _tables(inputs)
     with pytest.raises(ValueError, match="not all model nuclei"):
         load_data(*paths, _config(atom_label_nuclei=["31P"]), inputs.unassigned)
     with pytest.raises(ValueError, match="--unassigned"):
@@ -171,7 +175,8 @@ def test_hose_baseline_scores_the_trained_heads_on_the_same_sets(inputs, models,
     literature_test = tmp_path / "literature_test.parquet"
     write_table(rows_to_table([], "weak"), literature_test, "weak")
     out = {name: tmp_path / f"{name}.parquet" for name in ("predictions", "metrics")}
-    argv = ["hose-baseline", *inputs.cli_args()[:6], "--unassigned", str(inputs.unassigned)]
+    argv = ["hose-baseline", "--assigned", str(inputs.assigned), "--splits", str(inputs.splits)]
+    argv += ["--weak", str(inputs.weak), "--unassigned", str(inputs.unassigned)]
     argv += ["--literature-test", str(literature_test), "--nuclei", "31P,19F"]
     argv += ["--models", *(str(models[n] / "model.pt") for n in ("hetero", "plain"))]
     argv += ["--conformers", str(inputs.conformers), "--n-bootstrap", "20"]
