@@ -33,7 +33,5 @@ def test_weak_weight_ramps_from_zero_to_lambda(total, frac, lam) -> None:
     assert all(0 <= w <= lam for w in weights)
     assert weights == sorted(weights)
     assert weights[-1] == lam
-    if frac * total >= 1:
-        assert weights[0] == 0.0
-    else:
-        assert weights[0] == lam  # no ramp shorter than one step
+    # a ramp starts at 0, however short; without one the first step has the full weight
+    assert weights[0] == (0.0 if frac * total > 0 else lam)
