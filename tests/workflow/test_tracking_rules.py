@@ -21,9 +21,12 @@ def test_every_logging_rule_passes_the_configured_tracking_uri(tmp_path, monkeyp
     (tmp_path / "shared" / "data").symlink_to(DATA)
     monkeypatch.delenv("MLFLOW_TRACKING_URI")  # the session's private store; config.yaml decides
     targets = ("results/report.html", "results/ablations/summary.parquet")
-    run = snakemake(work, "-n", "-p", "--cores", "2", *targets)
-    assert run.returncode == 0, run.stderr[-3000:]
-    commands = re.findall(r"^Shell command: litshift (.*)$", run.stdout, re.MULTILINE)
+    commands = []
+    # the heteronuclei override adds the hose_baseline rule to the default DAG
+    for extra in ([], ["--configfile", str(REPO / "config.hetero.yaml")]):
+        run = snakemake(work, "-n", "-p", "--cores", "2", *targets, *extra)
+        assert run.returncode == 0, run.stderr[-3000:]
+        commands += re.findall(r"^Shell command: litshift (.*)$", run.stdout, re.MULTILINE)
     # train runs through `litshift launch ... -- train ...`; `conformers gather` logs nothing
     logging = {
         line: "train" if line.startswith("launch ") else line.split()[0]
