@@ -40,8 +40,8 @@ from rdkit.Chem import rdDistGeom, rdForceFieldHelpers
 
 from litshift.chem.conformers import EmbedOptions, molecule_seed
 from litshift.chem.molecules import molecule_key
+from litshift.cli.tracking import stage_run
 from litshift.data.io import write_table
-from litshift.tracking import stage_run
 
 REPO = Path(__file__).resolve().parents[1]
 JSONL = REPO.parent / "shared" / "data" / "nmrshiftdb2" / "nmrshiftdb2_records.jsonl.gz"

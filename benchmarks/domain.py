@@ -3,14 +3,14 @@
 Trains one tiny model (Gaussian uncertainty head, supervised, ``--steps``) on the pipeline's
 assigned split (``results/``) with every molecule holding one of ``--hold-out`` elements
 removed from training and validation, builds the domain from what is left
-(:func:`litshift.evaluate.domain.build_domain`), calibrates on the validation split as
+(:func:`litshift.inference.domain.build_domain`), calibrates on the validation split as
 ``litshift train`` does, then scores test molecules and the held-out molecules, each judged by
-:func:`litshift.evaluate.domain.domain_reasons`:
+:func:`litshift.inference.domain.domain_reasons`:
 
 - coverage of the calibrated 95 % interval on in-domain and out-of-domain atoms;
 - the factor on the std that would give out-of-domain atoms 95 % coverage
-  (``quantile(|r| / std, 0.95) / 1.96``), what :data:`litshift.predict.OUT_OF_DOMAIN_STD_FACTOR`
-  is chosen from.
+  (``quantile(|r| / std, 0.95) / 1.96``), what
+  :data:`litshift.inference.domain.OUT_OF_DOMAIN_STD_FACTOR` is chosen from.
 
 Example::
 
@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # run with
 
 from litshift.chem.molecules import mol_from_smiles  # noqa: E402
 from litshift.data.datasets import LabeledExample  # noqa: E402
-from litshift.evaluate.domain import build_domain, domain_reasons  # noqa: E402
-from litshift.evaluate.predictors import ModelPredictor, calibrate_model  # noqa: E402
-from litshift.evaluate.uncertainty import coverage, z_value  # noqa: E402
+from litshift.inference.domain import build_domain, domain_reasons  # noqa: E402
+from litshift.inference.predictors import ModelPredictor, calibrate_model  # noqa: E402
+from litshift.inference.uncertainty import coverage, z_value  # noqa: E402
 from litshift.train.command import load_data  # noqa: E402
 from litshift.train.config import TrainConfig  # noqa: E402
 from litshift.train.trainer import train  # noqa: E402

@@ -31,7 +31,7 @@ from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.data.atom_labels import atom_level_examples
 from litshift.data.datasets import weak_filter_reason
 from litshift.data.splits import weak_sources
-from litshift.train.config import WeakFilters
+from litshift.data.weak_filters import WeakFilters
 
 REPO = Path(__file__).resolve().parents[1]
 HETERO = REPO / "config.hetero.yaml"

@@ -42,7 +42,8 @@ from snakemake.utils import update_config
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
 from litshift.data.datasets import weak_filter_reason
 from litshift.data.io import write_table
-from litshift.train.config import WeakFilters, run_config
+from litshift.data.weak_filters import WeakFilters
+from litshift.train.config import run_config
 
 REPO = Path(__file__).resolve().parents[1]
 LITSHIFT = str(Path(sys.executable).parent / "litshift")

@@ -4,7 +4,7 @@ Trains ``--members`` tiny models with the Gaussian uncertainty head (independent
 each) and ``--members`` more at ``--steps / --members`` each (an ensemble at the budget of one
 model), on a seeded subset of the pipeline's assigned split (``results/``, from ``make report``),
 supervised mode (L_atom), then compares on the test subset, every variant calibrated on the
-validation subset by the same per-nucleus factor (:mod:`litshift.evaluate.uncertainty`):
+validation subset by the same per-nucleus factor (:mod:`litshift.inference.uncertainty`):
 
 - ``constant``: member 0's mean, std 1 (after calibration: the validation RMSE);
 - ``head``: member 0's mean and head std (the head does not change the mean's training);
@@ -36,7 +36,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # run without installing
 
 from litshift.data.datasets import LabeledExample  # noqa: E402
-from litshift.evaluate.uncertainty import (  # noqa: E402
+from litshift.inference.prediction import predict_ppm_std
+from litshift.inference.uncertainty import (  # noqa: E402
     LEVELS,
     ShiftDistribution,
     combine_members,
@@ -47,7 +48,7 @@ from litshift.evaluate.uncertainty import (  # noqa: E402
 )
 from litshift.train.command import load_data  # noqa: E402
 from litshift.train.config import TrainConfig  # noqa: E402
-from litshift.train.trainer import predict_ppm_std, train  # noqa: E402
+from litshift.train.trainer import train  # noqa: E402
 
 Predictions = list[ShiftDistribution]
 

@@ -1,6 +1,6 @@
 """What produced a result: the code's git commit, the configuration's hash, litshift's version.
 
-A low layer with no litshift imports, so MLflow tags (:mod:`litshift.tracking`), the report and
+A low layer with no litshift imports, so MLflow tags (:mod:`litshift.cli.tracking`), the report and
 the release model card all name a run's origin the same way.
 """
 

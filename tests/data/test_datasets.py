@@ -24,7 +24,7 @@ from litshift.data.datasets import (
     weak_filter_reason,
 )
 from litshift.data.io import read_table, rows_to_table
-from litshift.train.config import WeakFilters
+from litshift.data.weak_filters import WeakFilters
 from tests.training_data import conformers_of, write_training_inputs
 
 NUCLEI = ("1H", "13C")

@@ -9,10 +9,10 @@ import numpy as np
 import polars as pl
 import pytest
 
+from litshift.chem.matching import BRANCHES
 from litshift.data.catalog import build_catalog
 from litshift.data.io import read_table
-from litshift.evaluate.predictors import csp5_version
-from litshift.train.matching import BRANCHES
+from litshift.inference.predictors import csp5_version
 from tests.pipeline_results import RUNS, shared_tiny_pipeline
 
 

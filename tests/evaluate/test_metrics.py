@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from rdkit import Chem
 
+from litshift.chem.matching import MatchPlan, MatchSkip, plan_match
 from litshift.evaluate.metrics import (
     atom_environment,
     bin_labels,
@@ -21,7 +22,6 @@ from litshift.evaluate.metrics import (
     similarity_bin,
     sorted_pairs,
 )
-from litshift.train.matching import MatchPlan, MatchSkip, plan_match
 
 finite = st.floats(-50, 50, allow_nan=False, allow_infinity=False)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from litshift import release
 from litshift.cli import main
-from litshift.release import PIPELINE_MODEL, default_model
+from litshift.inference import shipped
+from litshift.inference.shipped import PIPELINE_MODEL, default_model
 from litshift.release.card import model_card
 from tests.training_data import TEST_MODEL, config_json, write_training_inputs
 
@@ -32,14 +32,14 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def test_the_pipeline_model_wins_then_the_release_model(tmp_path, monkeypatch) -> None:
-    shipped = tmp_path / "shipped" / "model.pt"
-    monkeypatch.setattr(release, "RELEASE_MODEL", shipped)
+    shipped_model = tmp_path / "shipped" / "model.pt"
+    monkeypatch.setattr(shipped, "RELEASE_MODEL", shipped_model)
     with pytest.raises(FileNotFoundError, match="make release"):
         default_model(tmp_path)  # neither exists: one line saying how to get one
-    shipped.parent.mkdir()
-    shipped.write_bytes(b"weights")
+    shipped_model.parent.mkdir()
+    shipped_model.write_bytes(b"weights")
     path, line = default_model(tmp_path)
-    assert path == shipped and "release model" in line and "MODEL_CARD.md" in line
+    assert path == shipped_model and "release model" in line and "MODEL_CARD.md" in line
     pipeline = tmp_path / PIPELINE_MODEL
     pipeline.parent.mkdir(parents=True)
     pipeline.write_bytes(b"weights")

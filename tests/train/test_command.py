@@ -10,7 +10,7 @@ import torch
 
 from litshift.cli import main
 from litshift.data.datasets import Structure, collate_inputs
-from litshift.train.checkpoint import load_model
+from litshift.model.checkpoint import load_model
 from tests.training_data import config_json, write_training_inputs
 
 

@@ -17,11 +17,12 @@ from litshift.chem.molecules import molecule_key
 from litshift.cli import main
 from litshift.data.datasets import build_atom_labeled, target_scaler
 from litshift.data.io import rows_to_table, write_table
+from litshift.data.weak_filters import WeakFilters
 from litshift.evaluate.scoring import ASSIGNED_TEST
 from litshift.report.page import _hetero_headline, _Metrics
 from litshift.train import command
 from litshift.train.command import load_data
-from litshift.train.config import TrainConfig, WeakFilters
+from litshift.train.config import TrainConfig
 from tests.training_data import (
     HETERO_SETS,
     TEST_MODEL,

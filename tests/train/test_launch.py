@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from litshift.train.checkpoint import load_checkpoint
+from litshift.model.checkpoint import load_checkpoint
 from litshift.train.launch import (
     TORCHRUN_SIGNALS,
     LaunchError,

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 from rdkit import Chem
 
-from litshift.ingest.nmrshiftdb2 import parse_spectrum
-from litshift.train.matching import (
+from litshift.chem.matching import (
     BRANCHES,
     SKIP_REASONS,
     MatchPlan,
     MatchSkip,
     plan_match,
 )
+from litshift.ingest.nmrshiftdb2 import parse_spectrum
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 

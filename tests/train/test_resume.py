@@ -13,8 +13,8 @@ import pytest
 import torch
 
 from litshift.cli import main
+from litshift.model.checkpoint import load_checkpoint, save_checkpoint
 from litshift.train import trainer
-from litshift.train.checkpoint import load_checkpoint, save_checkpoint
 from litshift.train.command import load_data
 from litshift.train.config import TrainConfig
 from litshift.train.resume import (

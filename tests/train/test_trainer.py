@@ -9,16 +9,18 @@ import numpy as np
 import pytest
 import torch
 
-from litshift.model.transformer import ShiftTransformer
-from litshift.train.checkpoint import (
+from litshift.data.weak_filters import WeakFilters
+from litshift.inference.prediction import predict_ppm_std
+from litshift.model.checkpoint import (
     CheckpointError,
     load_checkpoint,
     load_model,
     save_checkpoint,
 )
+from litshift.model.transformer import ShiftTransformer
 from litshift.train.command import load_data
-from litshift.train.config import TrainConfig, WeakFilters
-from litshift.train.trainer import TrainData, TrainingDivergedError, predict_ppm_std, train
+from litshift.train.config import TrainConfig
+from litshift.train.trainer import TrainData, TrainingDivergedError, train
 from tests.training_data import TEST_MODEL, config_json, write_training_inputs
 
 

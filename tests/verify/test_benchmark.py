@@ -15,7 +15,7 @@ from litshift.chem.molecules import molecule_key
 from litshift.chem.symmetry import element_classes
 from litshift.data.datasets import LabeledExample
 from litshift.evaluate.testsets import AssignedItem
-from litshift.evaluate.uncertainty import ShiftDistribution
+from litshift.inference.uncertainty import ShiftDistribution
 from litshift.verify.benchmark import (
     LITERATURE_TEST,
     accuracy_table,

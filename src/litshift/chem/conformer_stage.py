@@ -44,8 +44,8 @@ from tqdm import tqdm
 from litshift.chem.conformer_pool import embed_parallel
 from litshift.chem.conformers import CACHEABLE_STATUSES, FORCE_FIELDS, TIMEOUT, EmbedOptions
 from litshift.chem.molecules import molecule_key
+from litshift.cli.tracking import stage_run
 from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
-from litshift.tracking import stage_run
 from litshift.usage import JSON, PARQUET, check_paths
 
 __all__ = [

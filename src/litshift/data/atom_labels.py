@@ -149,7 +149,7 @@ def atom_level_examples(
     ``rows`` as in :func:`read_atom_labels`; rows of other nuclei are ignored. Counts are
     ``<nucleus>.<branch or reason>`` per row and ``<nucleus>.molecules_unambiguous`` (distinct
     SMILES with at least one unambiguous set). The examples are the input of
-    :meth:`litshift.evaluate.hose.HoseModel.fit`.
+    :meth:`litshift.chem.hose.HoseModel.fit`.
     """
     counts: Counter[str] = Counter()
     examples: list[tuple[str, str, list[tuple[int, float]]]] = []

@@ -75,7 +75,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from litshift.tracking import stage_run
+    from litshift.cli.tracking import stage_run
 
     check_paths(
         inputs={"input": args.inputs},

@@ -7,7 +7,7 @@ them removes label noise instead of giving that molecule extra weight; different
 stay separate examples because the solvent is a model input.
 
 Weak examples come from the unassigned shift sets: each keeps, per nucleus, the
-:class:`~litshift.train.matching.MatchPlan` computed once here (which atoms are pooled and which
+:class:`~litshift.chem.matching.MatchPlan` computed once here (which atoms are pooled and which
 observed shift each pool is compared to), so the training loop does no chemistry. Records of one
 molecule in one solvent class are paired up across nuclei (the first 1H set with the first 13C
 set, ...) to share one forward pass; a second set of the same nucleus makes a second example.
@@ -32,12 +32,12 @@ from torch import Tensor
 from torch.utils.data import Sampler
 
 from litshift.chem.graph import molecular_graph
+from litshift.chem.matching import MatchPlan, MatchSkip, plan_match
 from litshift.chem.molecules import MoleculeError, connectivity_key, mol_from_smiles, molecule_key
 from litshift.chem.nuclei import element_of, window_violation
 from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.data.atom_labels import Ambiguous, read_atom_labels
-from litshift.train.config import WeakFilters
-from litshift.train.matching import MatchPlan, MatchSkip, plan_match
+from litshift.data.weak_filters import WeakFilters
 
 __all__ = [
     "Conformers",
@@ -415,7 +415,7 @@ def build_weak(
     conformers, nuclei, max_atoms
         As in :func:`build_labeled`.
     policy
-        Count-mismatch policy passed to :func:`litshift.train.matching.plan_match`.
+        Count-mismatch policy passed to :func:`litshift.chem.matching.plan_match`.
     filters
         Weak-data filters (:func:`weak_filter_reason`).
 

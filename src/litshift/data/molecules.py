@@ -15,9 +15,9 @@ import logging
 import polars as pl
 
 from litshift.chem.molecules import molecule_key
+from litshift.cli.tracking import stage_run
 from litshift.data.io import read_table, write_table
 from litshift.data.splits import held_out_sets
-from litshift.tracking import stage_run
 from litshift.usage import PARQUET, UsageError, check_paths
 
 __all__ = ["collect", "configure_parser", "run"]

@@ -160,11 +160,11 @@ SCHEMAS: dict[str, pa.Schema] = {
             pa.field("element", pa.string(), nullable=False),
             pa.field("shift_ppm", pa.float64(), nullable=False),
             # calibrated 1-sigma of the Gaussian predictive distribution and its 95 % interval
-            # (widened outside the domain: litshift.evaluate.domain.OUT_OF_DOMAIN_STD_FACTOR)
+            # (widened outside the domain: litshift.inference.domain.OUT_OF_DOMAIN_STD_FACTOR)
             pa.field("shift_std_ppm", pa.float64(), nullable=False),
             pa.field("shift_lo95_ppm", pa.float64(), nullable=False),
             pa.field("shift_hi95_ppm", pa.float64(), nullable=False),
-            # applicability domain of the molecule (litshift.evaluate.domain): null when the
+            # applicability domain of the molecule (litshift.inference.domain): null when the
             # checkpoint stores no training domain; the reason is empty inside the domain
             pa.field("in_domain", pa.bool_()),
             pa.field("domain_reason", pa.string(), nullable=False),

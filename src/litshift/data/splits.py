@@ -26,8 +26,8 @@ import pyarrow as pa
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from litshift.chem.molecules import MoleculeError, mol_from_smiles
+from litshift.cli.tracking import stage_run
 from litshift.data.io import read_table, write_table
-from litshift.tracking import stage_run
 from litshift.usage import PARQUET, check_paths
 
 __all__ = [

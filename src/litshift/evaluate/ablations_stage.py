@@ -10,9 +10,9 @@ import argparse
 import json
 import logging
 
+from litshift.cli.tracking import stage_run
 from litshift.data.io import write_table
 from litshift.evaluate.ablations import read_seed_run, summarize
-from litshift.tracking import stage_run
 from litshift.usage import PARQUET, check_paths
 
 __all__ = ["configure_parser", "run"]

@@ -34,19 +34,12 @@ import torch
 from rdkit import Chem
 
 from litshift.chem.conformer_stage import load_conformers
+from litshift.chem.hose import HoseModel
+from litshift.chem.matching import POLICIES
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
+from litshift.cli.tracking import stage_run
 from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
-from litshift.evaluate.hose import HoseModel
 from litshift.evaluate.metrics import atom_environment, fingerprints, max_similarity
-from litshift.evaluate.predictors import (
-    Csp5Predictor,
-    HosePredictor,
-    ModelPredictor,
-    Predictor,
-    csp5_version,
-    fit_calibration_on,
-    load_model_predictor,
-)
 from litshift.evaluate.scoring import (
     MoleculeContext,
     metrics_table,
@@ -61,9 +54,16 @@ from litshift.evaluate.testsets import (
     load_test_sets,
     split_rows,
 )
-from litshift.tracking import stage_run
-from litshift.train.matching import POLICIES
-from litshift.train.trainer import resolve_device
+from litshift.inference.predictors import (
+    Csp5Predictor,
+    HosePredictor,
+    ModelPredictor,
+    Predictor,
+    csp5_version,
+    fit_calibration_on,
+    load_model_predictor,
+)
+from litshift.inference.runtime import resolve_device
 from litshift.usage import JSON, PARQUET, check_device, check_paths
 
 __all__ = ["calibrate", "configure_parser", "molecule_context", "predict_tests", "run"]

@@ -3,10 +3,10 @@
 31P and 19F have (almost) no atom-assigned spectra, so their held-out data are molecule-level
 sets: those of the molecules that ``litshift split --heteronuclei`` put into the test split
 (split ``weak_test``), and the literature test lists (split ``literature_test``). Per nucleus,
-:class:`~litshift.evaluate.hose.HoseModel` is fitted on the training labels of that nucleus:
+:class:`~litshift.chem.hose.HoseModel` is fitted on the training labels of that nucleus:
 the assigned training spectra plus the weak training sets whose peaks map onto atoms
 unambiguously (:mod:`litshift.data.atom_labels`). Every held-out set is then scored as the
-evaluate stage scores the literature test set: :func:`litshift.train.matching.plan_match`
+evaluate stage scores the literature test set: :func:`litshift.chem.matching.plan_match`
 (training policy) groups the atoms, the group-pooled predictions are sorted against the
 observed shifts and each molecule weighs 1 (:func:`litshift.evaluate.scoring.metrics_table`).
 
@@ -33,25 +33,25 @@ import polars as pl
 from rdkit import Chem
 
 from litshift.chem.conformer_stage import load_conformers
+from litshift.chem.hose import HoseModel
+from litshift.chem.matching import POLICIES, MatchSkip, plan_match
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
 from litshift.chem.solvents import SOLVENT_CLASSES
+from litshift.cli.tracking import stage_run
 from litshift.data.atom_labels import atom_level_examples
 from litshift.data.datasets import Conformers, Structure
 from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
 from litshift.data.splits import weak_sources
-from litshift.evaluate.hose import HoseModel
 from litshift.evaluate.metrics import (
     atom_environment,
     fingerprints,
     max_similarity,
     pooled_sorted_pairs,
 )
-from litshift.evaluate.predictors import ModelPredictor, load_model_predictor
 from litshift.evaluate.scoring import LITERATURE_TEST, WEAK_TEST, metrics_table, pair_rows
 from litshift.evaluate.testsets import hose_training_examples
-from litshift.tracking import stage_run
-from litshift.train.matching import POLICIES, MatchSkip, plan_match
-from litshift.train.trainer import resolve_device
+from litshift.inference.predictors import ModelPredictor, load_model_predictor
+from litshift.inference.runtime import resolve_device
 from litshift.usage import JSON, PARQUET, UsageError, check_paths
 
 __all__ = [

@@ -16,7 +16,7 @@ import numpy as np
 from rdkit import Chem, DataStructs
 from rdkit.Chem import rdFingerprintGenerator
 
-from litshift.train.matching import MatchPlan
+from litshift.chem.matching import MatchPlan
 
 __all__ = [
     "ErrorSummary",
@@ -135,7 +135,7 @@ def pooled_sorted_pairs(
     Parameters
     ----------
     plan
-        From :func:`litshift.train.matching.plan_match` (the training count-mismatch policy).
+        From :func:`litshift.chem.matching.plan_match` (the training count-mismatch policy).
     atom_predictions
         Shape ``N``: one nucleus' prediction per atom (ppm).
 

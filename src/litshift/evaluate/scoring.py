@@ -35,7 +35,7 @@ import polars as pl
 from litshift.data.io import rows_to_table
 from litshift.evaluate.metrics import bin_labels, error_summary, pooled_sorted_pairs
 from litshift.evaluate.testsets import AssignedItem, LiteratureItem, TestSets
-from litshift.evaluate.uncertainty import (
+from litshift.inference.uncertainty import (
     LEVELS,
     ShiftDistribution,
     coverage,

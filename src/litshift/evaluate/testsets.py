@@ -7,7 +7,7 @@
   solvent at a time, so label checks and conformer handling are exactly the trainer's.
 - **Literature test**: literature records held out by the split (their connectivity key is in
   no training set), one item per record and nucleus, matched to atom groups by
-  :func:`litshift.train.matching.plan_match` with the training count-mismatch policy (through
+  :func:`litshift.chem.matching.plan_match` with the training count-mismatch policy (through
   :func:`litshift.data.datasets.build_weak`, without the weak-training filters: a test set is
   scored on whatever can be matched).
 """
@@ -22,10 +22,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from litshift.chem.matching import MatchPlan
 from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.data.datasets import Conformers, LabeledExample, Structure, build_labeled, build_weak
-from litshift.train.config import WeakFilters
-from litshift.train.matching import MatchPlan
+from litshift.data.weak_filters import WeakFilters
 
 __all__ = [
     "AssignedItem",
@@ -224,7 +224,7 @@ def hose_training_examples(
     assigned: pa.Table, splits: pa.Table, nuclei: Sequence[str]
 ) -> list[tuple[str, str, list[tuple[int, float]]]]:
     """``(smiles, nucleus, [(atom, shift), ...])`` of every training-split spectrum, the input
-    of :meth:`litshift.evaluate.hose.HoseModel.fit`."""
+    of :meth:`litshift.chem.hose.HoseModel.fit`."""
     train = split_rows(assigned, splits, "train").select(["smiles", "nucleus", "labels"])
     return [
         (row["smiles"], row["nucleus"], [(x["atom_index"], x["shift"]) for x in row["labels"]])

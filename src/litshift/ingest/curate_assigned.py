@@ -33,6 +33,7 @@ from litshift.chem.nuclei import (
     windows_from_args,
 )
 from litshift.chem.solvents import classify
+from litshift.cli.tracking import stage_run
 from litshift.ingest.curation import CurationResult, add_curation_arguments, finish
 from litshift.ingest.nmrshiftdb2 import (
     Peak,
@@ -45,7 +46,6 @@ from litshift.ingest.nmrshiftdb2 import (
     parse_spectrum,
     spectrum_tags,
 )
-from litshift.tracking import stage_run
 from litshift.usage import PARQUET, check_paths
 
 __all__ = ["assign_labels", "curate_records", "configure_parser", "run"]

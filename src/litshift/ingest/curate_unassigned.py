@@ -16,6 +16,7 @@ from tqdm import tqdm
 from litshift.chem.molecules import MoleculeError, canonical_smiles, inchikey, mol_from_smiles
 from litshift.chem.nuclei import window_violation, windows_from_args
 from litshift.chem.solvents import classify
+from litshift.cli.tracking import stage_run
 from litshift.ingest.curation import CurationResult, add_curation_arguments, finish
 from litshift.ingest.nmrshiftdb2 import (
     SpectrumTagError,
@@ -25,7 +26,6 @@ from litshift.ingest.nmrshiftdb2 import (
     parse_spectrum,
     spectrum_tags,
 )
-from litshift.tracking import stage_run
 from litshift.usage import PARQUET, UsageError, check_paths
 
 __all__ = ["curate_json_records", "configure_parser", "run"]

@@ -8,8 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from litshift.chem.nuclei import add_window_argument
+from litshift.cli.tracking import StageRun
 from litshift.data.io import reject_row, write_table
-from litshift.tracking import StageRun
 
 __all__ = ["CurationResult", "add_curation_arguments", "finish"]
 

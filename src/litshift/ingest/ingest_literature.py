@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from litshift.chem.molecules import MoleculeError
 from litshift.chem.nuclei import SHIFT_REFERENCES, parse_window
 from litshift.chem.solvents import classify
+from litshift.cli.tracking import stage_run
 from litshift.data.io import atomic_path, reject_row, validate
 from litshift.data.schemas import schema
 from litshift.ingest import literature_filters as filters
@@ -49,7 +50,6 @@ from litshift.ingest.literature import (
     parse_normalized,
 )
 from litshift.ingest.nmrshiftdb2 import open_text
-from litshift.tracking import stage_run
 from litshift.usage import UsageError, check_input, check_output, is_parquet
 
 __all__ = [

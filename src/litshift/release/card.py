@@ -132,7 +132,7 @@ def model_card(
     baselines
         Optional name -> ``{"mae.1H": ..., "mae.13C": ...}`` on the same test split.
     domain
-        The checkpoint's applicability domain (:class:`litshift.evaluate.domain.Domain` as a
+        The checkpoint's applicability domain (:class:`litshift.inference.domain.Domain` as a
         dict), summarized on the card.
     base
         The checkpoint a fine-tuning run started from (``train.init_from``) as loaded, so the

@@ -11,12 +11,12 @@ from pathlib import Path
 import polars as pl
 
 from litshift.data.io import atomic_path
-from litshift.evaluate.predictors import CALIBRATION_FILE
 from litshift.evaluate.scoring import ASSIGNED_TEST
+from litshift.inference.predictors import CALIBRATION_FILE
+from litshift.inference.shipped import RELEASE_DIR, RELEASE_NAME
+from litshift.model.checkpoint import load_checkpoint
 from litshift.provenance import git_commit
-from litshift.release import RELEASE_DIR, RELEASE_NAME
 from litshift.release.card import model_card
-from litshift.train.checkpoint import load_checkpoint
 from litshift.usage import check_paths
 
 __all__ = ["configure_parser", "run"]

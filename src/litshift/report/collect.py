@@ -25,11 +25,11 @@ from typing import Any
 
 import polars as pl
 
+from litshift.cli.tracking import DEFAULT_EXPERIMENT, tracking_enabled, tracking_uri
 from litshift.data.catalog import VIEWS
 from litshift.data.io import read_table
 from litshift.evaluate.ablations import SUMMARY
 from litshift.provenance import git_commit
-from litshift.tracking import DEFAULT_EXPERIMENT, tracking_enabled, tracking_uri
 
 __all__ = [
     "CURVE_METRICS",

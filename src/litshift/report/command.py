@@ -8,11 +8,11 @@ import logging
 import time
 from pathlib import Path
 
+from litshift.cli.tracking import stage_run
 from litshift.data.io import atomic_path
 from litshift.provenance import config_hash
 from litshift.report.collect import collect
 from litshift.report.page import render
-from litshift.tracking import stage_run
 from litshift.usage import check_paths
 
 __all__ = ["configure_parser", "run"]

@@ -21,7 +21,7 @@ import polars as pl  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
-from litshift.evaluate.uncertainty import UncertaintyBin  # noqa: E402
+from litshift.inference.uncertainty import UncertaintyBin  # noqa: E402
 
 __all__ = [
     "bar_panels",

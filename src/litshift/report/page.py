@@ -21,7 +21,7 @@ import polars as pl
 from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.evaluate.metrics import bin_labels
 from litshift.evaluate.scoring import ASSIGNED_TEST, LITERATURE_TEST, WEAK_TEST, uncertainty_table
-from litshift.evaluate.uncertainty import LEVELS, UncertaintyBin, error_vs_uncertainty
+from litshift.inference.uncertainty import LEVELS, UncertaintyBin, error_vs_uncertainty
 from litshift.provenance import config_hash
 from litshift.report import figures
 from litshift.report.collect import CURVE_METRICS, ReportData

@@ -1,4 +1,4 @@
-"""litshift.train: losses, the count-mismatch policy, the training loop, checkpoints, the CLI.
+"""litshift.train: losses, the schedule, the training loop, resuming and preemption, run configs.
 
 Deliberately imports nothing: the Snakefile reads :mod:`litshift.train.config` and must not pay
 for torch.

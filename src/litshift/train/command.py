@@ -3,7 +3,7 @@
 Outputs of a run directory:
 
 - ``model.pt``: the best-validation checkpoint, self-describing (what ``litshift predict`` loads),
-  with the applicability domain of its training molecules (:mod:`litshift.evaluate.domain`);
+  with the applicability domain of its training molecules (:mod:`litshift.inference.domain`);
 - ``metrics.json``: final validation/test MAE per nucleus and solvent class, data counts
   (including every skip reason and match branch), throughput, wall time, budget label;
 - ``history.json``: one entry per evaluation (losses, learning rate, validation MAE, molecules/s);
@@ -44,14 +44,16 @@ import torch.distributed as dist
 
 from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.molecules import molecule_key
+from litshift.cli.tracking import StageRun, stage_run, tracking_uri
 from litshift.data.datasets import build_atom_labeled, build_labeled, build_weak
 from litshift.data.io import atomic_path, read_table
 from litshift.data.splits import held_out_sets
-from litshift.evaluate.domain import build_domain
-from litshift.evaluate.predictors import CALIBRATION_FILE, calibrate_model, coverage_metrics
+from litshift.inference.domain import build_domain
+from litshift.inference.prediction import atom_mae
+from litshift.inference.predictors import CALIBRATION_FILE, calibrate_model, coverage_metrics
+from litshift.inference.runtime import resolve_device
 from litshift.model.transformer import ShiftTransformer
 from litshift.provenance import git_commit
-from litshift.tracking import StageRun, stage_run, tracking_uri
 from litshift.train.config import TrainConfig
 from litshift.train.preemption import TrainingPreempted
 from litshift.train.resume import (
@@ -61,14 +63,7 @@ from litshift.train.resume import (
     mark_finished,
     resume_decision,
 )
-from litshift.train.trainer import (
-    TrainData,
-    TrainResult,
-    build_model_config,
-    evaluate,
-    resolve_device,
-    train,
-)
+from litshift.train.trainer import TrainData, TrainResult, build_model_config, train
 from litshift.usage import check_paths
 
 __all__ = ["configure_parser", "load_data", "run"]
@@ -370,7 +365,7 @@ def run(args: argparse.Namespace) -> int:
             )
             device = resolve_device(config.device, int(os.environ.get("LOCAL_RANK", "0")))
             final = {
-                split: evaluate(result.model, examples, config.eval_batch, device, config.precision)
+                split: atom_mae(result.model, examples, config.eval_batch, device, config.precision)
                 for split, examples in (("valid", data.valid), ("test", test))
             }
             if rank == 0:

@@ -9,46 +9,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from litshift.chem.nuclei import DEFAULT_WINDOWS
+from litshift.data.weak_filters import WeakFilters, check_keys
 
-__all__ = ["MODES", "TrainConfig", "WeakFilters", "run_config", "run_names"]
+__all__ = ["MODES", "TrainConfig", "run_config", "run_names"]
 
 #: supervised: L_atom only; semi: L_atom + lambda * L_mol; weak_only: L_mol only (collapse ablation)
 MODES = ("supervised", "semi", "weak_only")
 
 #: keys of the ``train:`` section that describe the workflow, not one run
 _WORKFLOW_KEYS = ("runs", "resources")
-
-
-@dataclass(slots=True)
-class WeakFilters:
-    """The paper's filters on weak (unassigned) training molecules; ``None`` switches one off."""
-
-    max_atoms: int | None = 70
-    """Most atoms per molecule, hydrogens included."""
-    elements: tuple[str, ...] | None = ("C", "H", "O", "N", "S", "P", "F", "Cl")
-    """Allowed elements."""
-    max_stereocentres: int | None = 1
-    """Most (assigned or unassigned) tetrahedral stereocentres."""
-    windows: dict[str, tuple[float, float]] | None = field(
-        default_factory=lambda: dict(DEFAULT_WINDOWS)
-    )
-    """Plausible shift window (ppm) per nucleus; a shift set with any shift outside is dropped."""
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> WeakFilters:
-        _check_keys(cls, data, "train.weak_filters")
-        values = dict(data)
-        if values.get("elements") is not None:
-            values["elements"] = tuple(values["elements"])
-        if values.get("windows") is not None:
-            values["windows"] = {
-                k: (float(lo), float(hi)) for k, (lo, hi) in values["windows"].items()
-            }
-        return cls(**values)
 
 
 @dataclass(slots=True)
@@ -114,7 +86,7 @@ class TrainConfig:
     ema_decay: float | None = None
     """Decay of the weight average used for validation and export (None = raw weights)."""
     match_policy: str = "litshift"
-    """Count-mismatch policy of L_mol (litshift.train.matching): litshift | paper."""
+    """Count-mismatch policy of L_mol (litshift.chem.matching): litshift | paper."""
     max_weak: int | None = None
     """Use at most this many weak shift sets of the model's nuclei (deterministic subsample;
     None = all)."""
@@ -153,7 +125,7 @@ class TrainConfig:
     def from_dict(cls, data: Mapping[str, Any]) -> TrainConfig:
         """Build from a (merged) run config; unknown keys are an error, not silently ignored."""
         values = {k: v for k, v in data.items() if k not in _WORKFLOW_KEYS}
-        _check_keys(cls, values, "train")
+        check_keys(cls, values, "train")
         if "weak_filters" in values:
             values["weak_filters"] = WeakFilters.from_dict(values["weak_filters"])
         if "atom_label_nuclei" in values:
@@ -162,13 +134,6 @@ class TrainConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _check_keys(cls: type, data: Mapping[str, Any], where: str) -> None:
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown keys in {where}: {unknown}; known: {sorted(known)}")
 
 
 def _merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from litshift.data.datasets import LabeledExample
-from litshift.train.checkpoint import CheckpointError, load_checkpoint
+from litshift.model.checkpoint import CheckpointError, load_checkpoint
 from litshift.train.config import TrainConfig
 from litshift.train.trainer import TrainData
 

@@ -27,7 +27,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -42,26 +42,25 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.data.datasets import (
     LabeledBatch,
     LabeledExample,
     ModelInputs,
     StreamSampler,
-    Structure,
     WeakBatch,
     WeakExample,
-    collate_inputs,
     collate_labeled,
     collate_weak,
     target_scaler,
 )
-from litshift.model.transformer import PRESETS, ModelConfig, ShiftTransformer
-from litshift.train.checkpoint import (
+from litshift.inference.prediction import atom_mae
+from litshift.inference.runtime import all_reduce, autocast, rank_world, resolve_device
+from litshift.model.checkpoint import (
     check_architecture,
     load_checkpoint,
     save_checkpoint,
 )
+from litshift.model.transformer import PRESETS, ModelConfig, ShiftTransformer
 from litshift.train.config import TrainConfig
 from litshift.train.ema import WeightAverage
 from litshift.train.losses import (
@@ -78,13 +77,8 @@ __all__ = [
     "TrainResult",
     "TrainingDivergedError",
     "build_model_config",
-    "evaluate",
     "labeled_loss",
     "nll_loss",
-    "predict_ppm",
-    "predict_ppm_std",
-    "resolve_device",
-    "symmetrize",
     "train",
     "weak_loss",
 ]
@@ -133,32 +127,6 @@ def build_model_config(config: TrainConfig) -> ModelConfig:
     if config.preset not in PRESETS:
         raise ValueError(f"unknown model preset {config.preset!r}; choose from {sorted(PRESETS)}")
     return replace(PRESETS[config.preset], **config.model)
-
-
-def resolve_device(name: str, local_rank: int = 0) -> torch.device:
-    """``auto`` -> this process' GPU when CUDA is present, else the CPU."""
-    if name == "auto":
-        return torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def _rank_world() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
-def _all_reduce(tensor: Tensor, op: dist.ReduceOp.RedOpType = dist.ReduceOp.SUM) -> Tensor:
-    if dist.is_available() and dist.is_initialized():
-        dist.all_reduce(tensor, op=op)
-    return tensor
-
-
-def _autocast(device: torch.device, precision: str) -> AbstractContextManager[Any]:
-    use_bf16 = precision == "bf16" or (precision == "auto" and device.type == "cuda")
-    if not use_bf16:
-        return nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 def _merge_inputs(labeled: LabeledBatch | None, weak: WeakBatch | None) -> ModelInputs:
@@ -253,125 +221,6 @@ def nll_loss(
     return torch.stack(terms).mean() if terms else log_std.sum() * 0.0
 
 
-def symmetrize(values: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    """Replace each atom's row of ``values`` (``N x K``) by the mean over its symmetry class.
-
-    Topologically equivalent atoms (a methyl's three H, a phenyl's ortho carbons) have one
-    shift; a network reading one 3D conformer sees them in slightly different geometries and
-    would otherwise give each its own value.
-    """
-    counts = np.bincount(classes)[:, None]  # (C, 1)
-    sums = np.zeros((len(counts), values.shape[1]), dtype=np.float64)
-    np.add.at(sums, classes, values)
-    return (sums / counts)[classes].astype(values.dtype)
-
-
-@torch.no_grad()
-def _predict(
-    model: ShiftTransformer,
-    examples: Sequence[Structure],
-    batch_size: int,
-    device: torch.device,
-    precision: str,
-    with_std: bool,
-) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """``(mean, std or None)`` in ppm, each ``N x K`` and averaged over symmetry classes, per
-    example in input order (batched by size: little padding)."""
-    was_training = model.training
-    model.eval()
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].atomic_numbers))
-    out: list[tuple[np.ndarray, np.ndarray | None]] = [None] * len(examples)  # type: ignore[list-item]
-    for start in range(0, len(order), batch_size):
-        chunk = order[start : start + batch_size]
-        batch = collate_inputs([examples[i] for i in chunk])
-        with _autocast(device, precision):
-            result = model(*(t.to(device) for t in batch), with_log_std=with_std)
-        pred, log_std = result if with_std else (result, None)  # (B, N, K) each
-        ppm = model.to_ppm(pred.float()).cpu().numpy()
-        std = model.std_to_ppm(log_std.float()).cpu().numpy() if log_std is not None else None
-        for b, i in enumerate(chunk):
-            n, classes = len(examples[i].atomic_numbers), examples[i].symmetry
-            out[i] = (
-                symmetrize(ppm[b, :n], classes),
-                symmetrize(std[b, :n], classes) if std is not None else None,
-            )
-    model.train(was_training)
-    return out
-
-
-def predict_ppm(
-    model: ShiftTransformer,
-    examples: Sequence[Structure],
-    batch_size: int,
-    device: torch.device,
-    precision: str = "fp32",
-) -> list[np.ndarray]:
-    """Per-atom predictions in ppm, one ``N x K`` array per example, in input order."""
-    return [m for m, _ in _predict(model, examples, batch_size, device, precision, False)]
-
-
-def predict_ppm_std(
-    model: ShiftTransformer,
-    examples: Sequence[Structure],
-    batch_size: int,
-    device: torch.device,
-    precision: str = "fp32",
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(mean, std)`` in ppm per example (``N x K`` each) from a model with an uncertainty
-    head (uncalibrated: the head's own standard deviation)."""
-    if not model.has_scale_head:
-        raise ValueError("the model has no uncertainty head (uncertainty='none')")
-    return list(_predict(model, examples, batch_size, device, precision, True))
-
-
-def evaluate(
-    model: ShiftTransformer,
-    examples: Sequence[LabeledExample],
-    batch_size: int,
-    device: torch.device,
-    precision: str = "fp32",
-) -> dict[str, float]:
-    """MAE (ppm) per nucleus, per nucleus and solvent class, and the mean over nuclei.
-
-    Under DDP every process scores its share of ``examples`` and the error sums are reduced,
-    so every process returns the same numbers (and takes the same early-stopping decision).
-
-    Returns
-    -------
-    dict
-        ``mae`` (mean over nuclei with labels), ``mae.<nucleus>``,
-        ``mae.<nucleus>.<solvent class>`` and the matching atom counts ``n.<...>``.
-    """
-    rank, world = _rank_world()
-    nuclei = model.config.nuclei
-    shard = list(examples[rank::world])
-    # sums[k, s] = (absolute error sum, atom count) for nucleus k, solvent class s
-    sums = torch.zeros(len(nuclei), len(SOLVENT_CLASSES), 2, dtype=torch.float64)
-    predictions = predict_ppm(model, shard, batch_size, device, precision) if shard else []
-    for example, pred in zip(shard, predictions, strict=True):
-        for k in range(len(nuclei)):
-            mask = example.mask[:, k]
-            errors = np.abs(pred[mask, k] - example.targets[mask, k])
-            sums[k, example.solvent_class, 0] += float(errors.sum())
-            sums[k, example.solvent_class, 1] += int(mask.sum())
-    sums = _all_reduce(sums.to(device)).cpu()
-    metrics: dict[str, float] = {}
-    per_nucleus = []
-    for k, nucleus in enumerate(nuclei):
-        error, count = sums[k].sum(dim=0).tolist()
-        metrics[f"n.{nucleus}"] = count
-        if count:
-            metrics[f"mae.{nucleus}"] = error / count
-            per_nucleus.append(error / count)
-        for s, solvent in enumerate(SOLVENT_CLASSES):
-            error, count = sums[k, s].tolist()
-            metrics[f"n.{nucleus}.{solvent}"] = count
-            if count:
-                metrics[f"mae.{nucleus}.{solvent}"] = error / count
-    metrics["mae"] = float(np.mean(per_nucleus)) if per_nucleus else math.nan
-    return metrics
-
-
 def _losses(
     pred: Tensor,
     labeled: LabeledBatch | None,
@@ -407,7 +256,7 @@ def _loader(
     config: TrainConfig,
     pin: bool,
 ) -> Iterator[Any]:
-    rank, world = _rank_world()
+    rank, world = rank_world()
     sizes = np.array([len(e.atomic_numbers) for e in examples])
     sampler = StreamSampler(
         len(examples),
@@ -499,7 +348,7 @@ def train(
         SIGTERM or SIGUSR1 arrived (:mod:`litshift.train.preemption`): every process stopped
         after the same step and ``last.pt`` holds it; no final outputs are due.
     """
-    rank, world = _rank_world()
+    rank, world = rank_world()
     local_rank = int(os.environ.get("LOCAL_RANK", rank))
     device = resolve_device(config.device, local_rank)
     ckpt_dir = Path(out_dir) / "checkpoints"
@@ -625,7 +474,7 @@ def train(
             for group in optimizer.param_groups:
                 group["lr"] = lr
 
-            with _autocast(device, config.precision):
+            with autocast(device, config.precision):
                 out = train_model(*_merge_inputs(labeled, weak), with_log_std=model.has_scale_head)
             pred, log_std = out if model.has_scale_head else (out, None)  # (B1 + B2, N, K) each
             l_atom, l_mol = _losses(pred.float(), labeled, weak, model, config)
@@ -647,7 +496,7 @@ def train(
                     torch.tensor(float(stop.signum), device=device),
                 ]
             )
-            nonfinite, signum = _all_reduce(checks, dist.ReduceOp.MAX).tolist()
+            nonfinite, signum = all_reduce(checks, dist.ReduceOp.MAX).tolist()
             if nonfinite:
                 raise TrainingDivergedError(
                     f"non-finite loss at step {progress.step} (L_atom={l_atom.item():.4g}, "
@@ -722,7 +571,7 @@ def train(
         bar.close()
         # agreed once more: the signal may have come after the last step's check (during its
         # evaluation), and a run that got one writes no outputs
-        signum = _all_reduce(
+        signum = all_reduce(
             torch.tensor([float(stop.signum)], device=device), dist.ReduceOp.MAX
         ).item()
         if signum and rank == 0:
@@ -737,7 +586,7 @@ def train(
     if stop_reason != "interrupted":
         best = load_checkpoint(best_path)
         model.load_state_dict(best["model"])
-    total_molecules = _all_reduce(torch.tensor([float(session_molecules)], device=device)).item()
+    total_molecules = all_reduce(torch.tensor([float(session_molecules)], device=device)).item()
     return TrainResult(
         model=model,
         best_metric=progress.best_metric,
@@ -761,8 +610,8 @@ def _evaluate_and_record(
     world: int,
 ) -> dict[str, float]:
     """Score the validation set and append one history entry (identical on every process)."""
-    metrics = evaluate(model, valid, config.eval_batch, device, config.precision)
-    totals = _all_reduce(torch.tensor(progress.running, dtype=torch.float64, device=device)).cpu()
+    metrics = atom_mae(model, valid, config.eval_batch, device, config.precision)
+    totals = all_reduce(torch.tensor(progress.running, dtype=torch.float64, device=device)).cpu()
     l_atom, l_mol, molecules, seconds = totals.tolist()
     n_steps = max(progress.step - (progress.history[-1]["step"] if progress.history else 0), 1)
     entry = {

@@ -1,7 +1,7 @@
 """Which atoms explain which observed peak: the matching of the training loss, with a fallback.
 
 For each candidate and nucleus the peak list is first paired with atom groups by
-:func:`litshift.train.matching.plan_match` — the training count-mismatch policy
+:func:`litshift.chem.matching.plan_match` — the training count-mismatch policy
 (``docs/matching_policy.md``: one peak per atom, per symmetry class, per CH2/CH3, integrations
 expanded, exchangeable protons missing) — and the pooled predictions of the groups are paired
 with the peaks by sorting, exactly as ``L_mol`` pairs them.
@@ -26,9 +26,9 @@ import numpy as np
 from rdkit import Chem
 from scipy.optimize import linear_sum_assignment
 
+from litshift.chem.matching import MatchPlan, plan_match
 from litshift.chem.nuclei import element_of
 from litshift.chem.symmetry import element_classes, exchangeable_hydrogens
-from litshift.train.matching import MatchPlan, plan_match
 from litshift.verify.likelihood import ErrorModel
 from litshift.verify.peaks import PeakList
 

@@ -34,13 +34,13 @@ import pyarrow as pa
 from rdkit import Chem
 
 from litshift.chem.conformers import ConformerError, Geometry
+from litshift.chem.matching import POLICIES
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
 from litshift.chem.nuclei import element_of
 from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.chem.symmetry import element_classes
 from litshift.data.datasets import Structure
 from litshift.evaluate.testsets import AssignedItem
-from litshift.train.matching import POLICIES
 from litshift.usage import JSON, PARQUET, check_device, check_paths
 from litshift.verify.decoys import choose_decoys
 from litshift.verify.likelihood import ErrorModel, add_error_model_arguments, error_model_from_args
@@ -393,24 +393,24 @@ def run(args: argparse.Namespace) -> int:
 
     from litshift.chem.conformer_stage import load_conformers
     from litshift.chem.conformers import embed_geometry
+    from litshift.chem.hose import HoseModel
+    from litshift.cli.tracking import stage_run
     from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
     from litshift.evaluate.evaluate_stage import calibrate
-    from litshift.evaluate.hose import HoseModel
-    from litshift.evaluate.predictors import (
-        Csp5Predictor,
-        HosePredictor,
-        Predictor,
-        csp5_version,
-        load_model_predictor,
-    )
     from litshift.evaluate.testsets import (
         assigned_items,
         calibration_items,
         hose_training_examples,
         split_rows,
     )
-    from litshift.tracking import stage_run
-    from litshift.train.trainer import resolve_device
+    from litshift.inference.predictors import (
+        Csp5Predictor,
+        HosePredictor,
+        Predictor,
+        csp5_version,
+        load_model_predictor,
+    )
+    from litshift.inference.runtime import resolve_device
     from litshift.verify.decoys import formula_index
 
     started = time.perf_counter()

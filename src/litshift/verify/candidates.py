@@ -1,7 +1,7 @@
 """Candidate structures for ``litshift verify``: read, parsed, embedded, or rejected with a reason.
 
 A candidate keeps the user's atom order (for the output) and litshift's (for the model and the
-matching); the map between them is :func:`litshift.predict.prepare`'s.
+matching); the map between them is :func:`litshift.inference.molecules.prepare`'s.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rdkit import Chem
 
 from litshift.chem.conformers import ConformerError, Geometry
 from litshift.chem.molecules import MoleculeError
-from litshift.predict import PreparedMolecule, prepare
+from litshift.inference.molecules import PreparedMolecule, prepare
 
 __all__ = ["Candidate", "prepare_candidates", "read_candidates_file"]
 

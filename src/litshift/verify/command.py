@@ -7,7 +7,7 @@ calibrated uncertainty by the model (several ``--model`` = a deep ensemble), mat
 peaks with the training count-mismatch policy and scored DP4-style
 (:mod:`litshift.verify.scoring`). Bad input stops with a message before any work; a candidate
 that cannot be used is listed as rejected, with the reason, and the others are still ranked.
-A candidate outside the model's training domain (:mod:`litshift.evaluate.domain`) is scored
+A candidate outside the model's training domain (:mod:`litshift.inference.domain`) is scored
 with its std widened like ``litshift predict``'s, flagged in the table and the JSON, or
 rejected with ``--strict``.
 """
@@ -21,12 +21,13 @@ import sys
 from pathlib import Path
 
 from litshift.chem.conformers import embed_geometry
+from litshift.chem.matching import POLICIES
 from litshift.chem.solvents import classify
+from litshift.cli.predict import model_paths
 from litshift.data.io import atomic_path
-from litshift.evaluate.domain import OUT_OF_DOMAIN_STD_FACTOR
-from litshift.predict import domain_summary, domain_verdict, model_paths
-from litshift.release import PIPELINE_MODEL
-from litshift.train.matching import POLICIES
+from litshift.inference.domain import OUT_OF_DOMAIN_STD_FACTOR
+from litshift.inference.molecules import domain_summary, domain_verdict
+from litshift.inference.shipped import PIPELINE_MODEL
 from litshift.usage import UsageError, check_device, check_directory, check_input, check_output
 from litshift.verify.candidates import prepare_candidates, read_candidates_file
 from litshift.verify.likelihood import add_error_model_arguments, error_model_from_args
@@ -116,8 +117,8 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from litshift.evaluate.predictors import load_model_predictor
-    from litshift.train.trainer import resolve_device
+    from litshift.inference.predictors import load_model_predictor
+    from litshift.inference.runtime import resolve_device
 
     _check_arguments(args)
     try:

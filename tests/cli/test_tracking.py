@@ -7,14 +7,14 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from litshift.cli import TRACKED_COMMANDS, main
-from litshift.provenance import config_hash
-from litshift.tracking import (
+from litshift.cli.tracking import (
     DEFAULT_TRACKING_URI,
     given_tracking_uri,
     stage_run,
     tracking_enabled,
     tracking_uri,
 )
+from litshift.provenance import config_hash
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ makes no prediction (atoms of another element, a nucleus it does not know, a mol
 failed on). Every predictor sees the same geometry, so differences come from the method.
 
 - :class:`ModelPredictor`: a trained litshift checkpoint, or a deep ensemble of them.
-- :class:`HosePredictor`: the HOSE-code lookup baseline (:mod:`litshift.evaluate.hose`).
+- :class:`HosePredictor`: the HOSE-code lookup baseline (:mod:`litshift.chem.hose`).
 - :class:`Csp5Predictor`: the CSP5 package (PyPI ``csp5``, extra ``peer``), an external peer
   used only when installed (:func:`csp5_version`).
 
-Uncertainty (:mod:`litshift.evaluate.uncertainty`): ``predict_distribution`` returns a Gaussian
+Uncertainty (:mod:`litshift.inference.uncertainty`): ``predict_distribution`` returns a Gaussian
 per atom. Its raw std is the model's uncertainty head (1 for a model without one), 1 for CSP5,
 and 1 per matched sphere radius for HOSE; :func:`fit_calibration_on` scales it per nucleus (and
 per radius for HOSE) on the assigned validation split. A trained run stores its factors in
@@ -34,12 +34,13 @@ import numpy as np
 import torch
 from rdkit import Chem
 
+from litshift.chem.hose import HoseModel
 from litshift.chem.molecules import mol_from_smiles
 from litshift.chem.nuclei import element_of
 from litshift.data.datasets import LabeledExample, Structure
-from litshift.evaluate.domain import Domain, domain_reasons
-from litshift.evaluate.hose import HoseModel
-from litshift.evaluate.uncertainty import (
+from litshift.inference.domain import Domain, domain_reasons
+from litshift.inference.prediction import predict_ppm, predict_ppm_std
+from litshift.inference.uncertainty import (
     ALL,
     Calibration,
     ShiftDistribution,
@@ -47,9 +48,8 @@ from litshift.evaluate.uncertainty import (
     coverage,
     fit_calibration,
 )
+from litshift.model.checkpoint import load_model
 from litshift.model.transformer import ShiftTransformer
-from litshift.train.checkpoint import load_model
-from litshift.train.trainer import predict_ppm, predict_ppm_std
 
 __all__ = [
     "CALIBRATION_FILE",

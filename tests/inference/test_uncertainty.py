@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from litshift.evaluate.uncertainty import (
+from litshift.inference.uncertainty import (
     ALL,
     Calibration,
     combine_members,

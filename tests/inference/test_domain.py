@@ -8,7 +8,7 @@ import json
 import pytest
 
 from litshift.chem.molecules import mol_from_smiles
-from litshift.evaluate.domain import Domain, build_domain, domain_reasons, is_metal
+from litshift.inference.domain import Domain, build_domain, domain_reasons, is_metal
 
 TRAINING = ["CCO", "CCCCO", "c1ccccc1C", "CC(=O)Nc1ccc(O)cc1", "ClCCCl", "CC(C)(C)C"]
 

@@ -11,7 +11,7 @@ every one of these was seen in training:
 - atom types: the (element, atom-feature categories) tuples of :mod:`litshift.chem.graph`
   (aromaticity, hybridization, degree, hydrogens, charge, ring size), what the model reads;
 - atom environments: HOSE codes of radius 1 of every heavy atom (the atom and its bonded
-  neighbours, :func:`litshift.evaluate.hose.hose_codes`);
+  neighbours, :func:`litshift.chem.hose.hose_codes`);
 - its size: no more heavy atoms than the largest training molecule.
 
 The verdict is per molecule: one unseen atom changes the conformer, the attention and the
@@ -27,8 +27,8 @@ from typing import Any
 from rdkit import Chem
 
 from litshift.chem.graph import atom_features
+from litshift.chem.hose import hose_codes
 from litshift.chem.molecules import mol_from_smiles
-from litshift.evaluate.hose import hose_codes
 
 __all__ = [
     "OUT_OF_DOMAIN_STD_FACTOR",

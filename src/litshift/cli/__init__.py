@@ -4,7 +4,7 @@ Each subcommand lives next to the code it drives, in a module exposing
 ``configure_parser(parser)`` and ``run(args) -> int``; this file only wires them up and
 configures logging once. Modules are imported lazily so ``litshift sql`` does not pay for torch.
 The commands that log to MLflow get ``--tracking-uri`` here, with the opt-in default in their
-help (:mod:`litshift.tracking`).
+help (:mod:`litshift.cli.tracking`).
 
 Errors reach the user as one line: a :class:`litshift.usage.UsageError` (wrong arguments,
 unreadable input, unwritable output) exits 2, any other exception exits 1 with
@@ -21,8 +21,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from litshift.cli.tracking import add_tracking_option, given_tracking_uri
 from litshift.provenance import litshift_version
-from litshift.tracking import add_tracking_option, given_tracking_uri
 from litshift.usage import UsageError
 
 __all__ = ["COMMANDS", "TRACKED_COMMANDS", "main"]
@@ -59,7 +59,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litshift.train.launch",
         "run a command data-parallel: torchrun on one node, one torchrun per SLURM node",
     ),
-    "predict": ("litshift.predict", "predict NMR shifts for SMILES with a trained model"),
+    "predict": ("litshift.cli.predict", "predict NMR shifts for SMILES with a trained model"),
     "verify": (
         "litshift.verify.command",
         "rank candidate structures against a measured peak list (DP4-style probabilities)",
@@ -89,7 +89,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sql": ("litshift.data.sql", "run a SQL query against the DuckDB catalog"),
 }
 
-#: commands that open an MLflow run (through litshift.tracking.stage_run)
+#: commands that open an MLflow run (through litshift.cli.tracking.stage_run)
 TRACKED_COMMANDS = frozenset(
     {
         "curate-assigned",

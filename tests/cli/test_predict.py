@@ -12,11 +12,11 @@ from rdkit import Chem
 
 from litshift.chem.conformers import embed_geometry
 from litshift.cli import main
-from litshift.evaluate.domain import OUT_OF_DOMAIN_STD_FACTOR, Domain
-from litshift.evaluate.predictors import load_model_predictor
-from litshift.evaluate.uncertainty import Calibration, z_value
-from litshift.predict import predict_molecules, prepare
-from litshift.train.checkpoint import load_checkpoint, save_checkpoint
+from litshift.inference.domain import OUT_OF_DOMAIN_STD_FACTOR, Domain
+from litshift.inference.molecules import predict_molecules, prepare
+from litshift.inference.predictors import load_model_predictor
+from litshift.inference.uncertainty import Calibration, z_value
+from litshift.model.checkpoint import load_checkpoint, save_checkpoint
 from tests.training_data import TEST_MODEL, config_json, write_training_inputs
 
 

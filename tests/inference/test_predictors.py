@@ -9,17 +9,17 @@ import pytest
 import torch
 
 from litshift.chem.conformers import embed_geometry
+from litshift.chem.hose import HoseModel
 from litshift.chem.molecules import molecule_key
 from litshift.data.datasets import LabeledExample, Structure
-from litshift.evaluate.hose import HoseModel
-from litshift.evaluate.predictors import (
+from litshift.inference.predictors import (
     Csp5Predictor,
     HosePredictor,
     ModelPredictor,
     csp5_version,
     fit_calibration_on,
 )
-from litshift.evaluate.uncertainty import Calibration
+from litshift.inference.uncertainty import Calibration
 from litshift.model.transformer import ModelConfig, ShiftTransformer
 from tests.training_data import TEST_MODEL
 

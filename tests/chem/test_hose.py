@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 from rdkit import Chem
 
+from litshift.chem.hose import HoseModel, hose_codes
 from litshift.data.atom_labels import atom_level_examples
-from litshift.evaluate.hose import HoseModel, hose_codes
 from litshift.ingest.curate_unassigned import curate_json_records
 
 
