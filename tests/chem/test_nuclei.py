@@ -10,6 +10,7 @@ from litshift.chem.nuclei import (
     STANDARD_REFERENCES,
     element_of,
     named_references,
+    parse_window,
     reference_mismatch,
     window_violation,
 )
@@ -29,6 +30,18 @@ def test_windows_are_per_nucleus() -> None:
         "shift outside plausible window: 19F 354.3 not in [-300, 100]"
     )
     assert window_violation([1e4], "11B", windows) is None  # no window: not checked
+
+
+def test_parse_window() -> None:
+    assert parse_window("31P=-300,300") == ("31P", (-300.0, 300.0))
+    for text, message in [
+        ("13C=-50", "expected NUCLEUS=LO,HI, got '13C=-50'"),
+        ("13C", "expected NUCLEUS=LO,HI"),
+        ("1H=15,-1", "empty window '1H=15,-1'"),
+        ("H1=-1,15", "not a nucleus name: 'H1'"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            parse_window(text)
 
 
 def test_every_standard_is_in_the_catalogue() -> None:

@@ -145,3 +145,11 @@ def test_missing_input_is_a_clear_error(tmp_path, capsys) -> None:
     assert code != 0
     assert "input file not found" in capsys.readouterr().err
     assert not (tmp_path / "a.parquet").exists()
+
+
+def test_bad_window_is_a_usage_error(tmp_path, capsys) -> None:
+    argv = ["curate-assigned", str(tmp_path / "in.sdf"), "--out", str(tmp_path / "a.parquet")]
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--rejected", str(tmp_path / "r.parquet"), "--window", "1H=15,-1"])
+    assert exit_.value.code == 2
+    assert "argument --window: empty window '1H=15,-1'" in capsys.readouterr().err

@@ -9,7 +9,6 @@ conditions text.
 
 from __future__ import annotations
 
-import argparse
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -19,13 +18,11 @@ __all__ = [
     "SHIFT_REFERENCES",
     "STANDARD_REFERENCES",
     "ShiftReference",
-    "add_window_argument",
     "element_of",
     "named_references",
     "parse_window",
     "reference_mismatch",
     "window_violation",
-    "windows_from_args",
 ]
 
 #: Windows (ppm) used when the configuration names none; the paper's weak-data filter.
@@ -55,35 +52,21 @@ def window_violation(
 
 
 def parse_window(text: str) -> tuple[str, tuple[float, float]]:
-    """CLI form ``13C=-50,250`` -> ``("13C", (-50.0, 250.0))``."""
+    """``13C=-50,250`` -> ``("13C", (-50.0, 250.0))``; ``ValueError`` says what is wrong.
+
+    The form ``--window`` takes; kept here, free of argparse, so that the check travels with
+    the element names it relies on. The command line turns the ``ValueError`` into its usage
+    error.
+    """
     try:
         nucleus, bounds = text.split("=", 1)
         lo, hi = (float(v) for v in bounds.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected NUCLEUS=LO,HI, got {text!r}") from None
+        raise ValueError(f"expected NUCLEUS=LO,HI, got {text!r}") from None
     if lo >= hi:
-        raise argparse.ArgumentTypeError(f"empty window {text!r}")
+        raise ValueError(f"empty window {text!r}")
     element_of(nucleus)
     return nucleus, (lo, hi)
-
-
-def add_window_argument(parser: argparse.ArgumentParser) -> None:
-    """``--window 1H=-1,15 --window 13C=-50,250`` (defaults: the paper's windows)."""
-    parser.add_argument(
-        "--window",
-        type=parse_window,
-        action="append",
-        default=None,
-        metavar="NUC=LO,HI",
-        help="plausible shift window per nucleus (repeatable); default 1H=-1,15 13C=-50,250",
-    )
-
-
-def windows_from_args(
-    values: list[tuple[str, tuple[float, float]]] | None,
-) -> dict[str, tuple[float, float]]:
-    """The windows a stage applies: those given on the command line, else the defaults."""
-    return dict(values) if values else dict(DEFAULT_WINDOWS)
 
 
 @dataclass(frozen=True, slots=True)

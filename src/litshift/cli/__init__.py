@@ -30,15 +30,15 @@ __all__ = ["COMMANDS", "TRACKED_COMMANDS", "main"]
 #: subcommand -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "curate-assigned": (
-        "litshift.ingest.curate_assigned",
+        "litshift.cli.curate_assigned",
         "NMRShiftDB2 SD file -> atom-assigned spectra (assigned.parquet)",
     ),
     "curate-unassigned": (
-        "litshift.ingest.curate_unassigned",
+        "litshift.cli.curate_unassigned",
         "NMRShiftDB2 JSON lines -> molecule-level shift sets (unassigned.parquet)",
     ),
     "ingest-literature": (
-        "litshift.ingest.ingest_literature",
+        "litshift.cli.ingest_literature",
         "literature paragraphs -> consistency-checked peak lists (literature.parquet)",
     ),
     "split": (

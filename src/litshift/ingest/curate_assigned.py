@@ -1,5 +1,8 @@
 """Stage ``curate_assigned``: NMRShiftDB2 SD file -> atom-assigned spectra.
 
+The work of ``litshift curate-assigned`` (:mod:`litshift.cli.curate_assigned`):
+:func:`curate_records` is pure, :func:`curate_sdf` reads the file and writes the tables.
+
 One output row per (record, spectrum). Labels are ``(atom_index, shift)`` pairs over the atoms
 of ``Chem.AddHs(Chem.MolFromSmiles(smiles))`` (see :mod:`litshift.chem.molecules`).
 
@@ -13,7 +16,6 @@ would be a coin flip: both get the mean, and the number of such atoms is logged
 
 from __future__ import annotations
 
-import argparse
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -27,14 +29,9 @@ from litshift.chem.molecules import (
     inchikey,
     mol_from_molblock,
 )
-from litshift.chem.nuclei import (
-    element_of,
-    window_violation,
-    windows_from_args,
-)
+from litshift.chem.nuclei import element_of, window_violation
 from litshift.chem.solvents import classify
-from litshift.cli.tracking import stage_run
-from litshift.ingest.curation import CurationResult, add_curation_arguments, finish
+from litshift.ingest.curation import CurationResult, write_result
 from litshift.ingest.nmrshiftdb2 import (
     Peak,
     SdRecord,
@@ -46,9 +43,8 @@ from litshift.ingest.nmrshiftdb2 import (
     parse_spectrum,
     spectrum_tags,
 )
-from litshift.usage import PARQUET, check_paths
 
-__all__ = ["assign_labels", "curate_records", "configure_parser", "run"]
+__all__ = ["assign_labels", "curate_records", "curate_sdf"]
 
 
 STAGE = "curate_assigned"
@@ -170,22 +166,12 @@ def curate_records(
     return result
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("sdf", help="NMRShiftDB2 SD file (.sd/.sdf, optionally gzipped)")
-    add_curation_arguments(parser, "assigned")
+def curate_sdf(
+    sdf: str, out: str, rejected: str, nuclei: set[str], windows: dict[str, tuple[float, float]]
+) -> dict[str, int]:
+    """Curate the SD file ``sdf`` (optionally gzipped) into ``out`` and ``rejected``.
 
-
-def run(args: argparse.Namespace) -> int:
-    check_paths(
-        inputs={"input": args.sdf},
-        outputs={"--out": (args.out, PARQUET), "--rejected": (args.rejected, PARQUET)},
-    )
-    nuclei = set(args.nuclei.split(","))
-    windows = windows_from_args(args.window)
-    params = {"input": args.sdf, "nuclei": sorted(nuclei), "windows": windows}
-    with stage_run(STAGE, params) as tracker:
-        records = tqdm(
-            iter_sd_records(open_text(args.sdf)), desc=STAGE, unit=" records", mininterval=5
-        )
-        finish(curate_records(records, nuclei, windows), args, "assigned", tracker)
-    return 0
+    Returns the counters (records read and kept, spectra per nucleus, rejects per reason).
+    """
+    records = tqdm(iter_sd_records(open_text(sdf)), desc=STAGE, unit=" records", mininterval=5)
+    return write_result(curate_records(records, nuclei, windows), out, rejected, "assigned")

@@ -3,21 +3,22 @@
 The JSON dump carries spectra whose atom indices refer to molblocks it does not include, so the
 indices cannot be mapped onto the SMILES. What survives is the *set* of shifts of the molecule,
 exactly the kind of weak label the sorted-matching loss learns from.
+
+The work of ``litshift curate-unassigned`` (:mod:`litshift.cli.curate_unassigned`):
+:func:`curate_json_records` is pure, :func:`curate_jsonl` reads the file and writes the tables.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Iterable
 
 from tqdm import tqdm
 
 from litshift.chem.molecules import MoleculeError, canonical_smiles, inchikey, mol_from_smiles
-from litshift.chem.nuclei import window_violation, windows_from_args
+from litshift.chem.nuclei import window_violation
 from litshift.chem.solvents import classify
-from litshift.cli.tracking import stage_run
-from litshift.ingest.curation import CurationResult, add_curation_arguments, finish
+from litshift.ingest.curation import CurationResult, write_result
 from litshift.ingest.nmrshiftdb2 import (
     SpectrumTagError,
     open_text,
@@ -26,9 +27,8 @@ from litshift.ingest.nmrshiftdb2 import (
     parse_spectrum,
     spectrum_tags,
 )
-from litshift.usage import PARQUET, UsageError, check_paths
 
-__all__ = ["curate_json_records", "configure_parser", "run"]
+__all__ = ["curate_json_records", "curate_jsonl"]
 
 
 STAGE = "curate_unassigned"
@@ -114,44 +114,20 @@ def curate_json_records(
     return result
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("jsonl", help="NMRShiftDB2 JSON-lines file (optionally gzipped)")
-    add_curation_arguments(parser, "unassigned")
-    parser.add_argument(
-        "--max-records",
-        type=int,
-        default=None,
-        help="read only the first N records (subsample knob)",
-    )
-    parser.add_argument(
-        "--uncapped-nuclei",
-        default="",
-        help="comma-separated nuclei whose spectra are read from every record, past "
-        "--max-records (rare heteronuclei, e.g. 31P,19F)",
-    )
+def curate_jsonl(
+    jsonl: str,
+    out: str,
+    rejected: str,
+    nuclei: set[str],
+    windows: dict[str, tuple[float, float]],
+    max_records: int | None = None,
+    uncapped: frozenset[str] = frozenset(),
+) -> dict[str, int]:
+    """Curate the JSON-lines file ``jsonl`` (optionally gzipped) into ``out`` and ``rejected``.
 
-
-def run(args: argparse.Namespace) -> int:
-    check_paths(
-        inputs={"input": args.jsonl},
-        outputs={"--out": (args.out, PARQUET), "--rejected": (args.rejected, PARQUET)},
-    )
-    nuclei = set(args.nuclei.split(","))
-    uncapped = frozenset(n for n in args.uncapped_nuclei.split(",") if n)
-    if not uncapped <= nuclei:
-        raise UsageError(
-            f"--uncapped-nuclei {sorted(uncapped - nuclei)} not among --nuclei {sorted(nuclei)}"
-        )
-    windows = windows_from_args(args.window)
-    params = {
-        "input": args.jsonl,
-        "nuclei": sorted(nuclei),
-        "windows": windows,
-        "max_records": args.max_records,
-        "uncapped_nuclei": sorted(uncapped),
-    }
-    with stage_run(STAGE, params) as tracker:
-        lines = tqdm(open_text(args.jsonl), desc=STAGE, unit=" records", mininterval=5)
-        result = curate_json_records(lines, nuclei, windows, args.max_records, uncapped)
-        finish(result, args, "unassigned", tracker)
-    return 0
+    ``max_records`` and ``uncapped`` as in :func:`curate_json_records`. Returns the counters
+    (records read and kept, spectra per nucleus, rejects per reason).
+    """
+    lines = tqdm(open_text(jsonl), desc=STAGE, unit=" records", mininterval=5)
+    result = curate_json_records(lines, nuclei, windows, max_records, uncapped)
+    return write_result(result, out, rejected, "unassigned")

@@ -1,19 +1,13 @@
-"""What the two NMRShiftDB2 curation stages share: their result, options and final write."""
+"""What the two NMRShiftDB2 curation stages share: their result and its final write."""
 
 from __future__ import annotations
 
-import argparse
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from litshift.chem.nuclei import add_window_argument
-from litshift.cli.tracking import StageRun
 from litshift.data.io import reject_row, write_table
 
-__all__ = ["CurationResult", "add_curation_arguments", "finish"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["CurationResult", "write_result"]
 
 
 @dataclass(slots=True)
@@ -32,19 +26,11 @@ class CurationResult:
         self.counts[f"rejected.{self.rejected[-1]['reason']}"] += 1
 
 
-def add_curation_arguments(parser: argparse.ArgumentParser, table: str) -> None:
-    """``--out``, ``--rejected``, ``--nuclei`` and ``--window`` of a curation stage."""
-    parser.add_argument("--out", required=True, help=f"{table}.parquet to write")
-    parser.add_argument("--rejected", required=True, help="rejected rows (Parquet) to write")
-    parser.add_argument("--nuclei", default="1H,13C", help="comma-separated nuclei to keep")
-    add_window_argument(parser)
+def write_result(result: CurationResult, out: str, rejected: str, table: str) -> dict[str, int]:
+    """Write the kept rows as ``table`` and the rejects (schema-checked, atomic).
 
-
-def finish(result: CurationResult, args: argparse.Namespace, table: str, tracker: StageRun) -> None:
-    """Write both tables (schema-checked, atomic) and log the counters to MLflow."""
-    write_table(result.rows, args.out, table)
-    write_table(result.rejected, args.rejected, "rejected")
-    summary = dict(sorted(result.counts.items()))
-    tracker.log_metrics(summary)
-    tracker.log_dict(summary, "summary.json")
-    logger.info("%s: %s", result.stage, summary)
+    Returns the counters, sorted by name: the stage's summary (its MLflow metrics).
+    """
+    write_table(result.rows, out, table)
+    write_table(result.rejected, rejected, "rejected")
+    return dict(sorted(result.counts.items()))

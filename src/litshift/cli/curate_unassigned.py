@@ -1,0 +1,65 @@
+"""``litshift curate-unassigned``: NMRShiftDB2 JSON lines -> molecule-level shift sets.
+
+Checks the paths and the nuclei, logs the stage to MLflow and lets
+:func:`litshift.ingest.curate_unassigned.curate_jsonl` do the work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from litshift.cli.args import add_curation_arguments, windows_from_args
+from litshift.cli.tracking import stage_run
+from litshift.ingest.curate_unassigned import STAGE, curate_jsonl
+from litshift.usage import PARQUET, UsageError, check_paths
+
+__all__ = ["configure_parser", "run"]
+
+logger = logging.getLogger(__name__)
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("jsonl", help="NMRShiftDB2 JSON-lines file (optionally gzipped)")
+    add_curation_arguments(parser, "unassigned")
+    parser.add_argument(
+        "--max-records",
+        type=int,
+        default=None,
+        help="read only the first N records (subsample knob)",
+    )
+    parser.add_argument(
+        "--uncapped-nuclei",
+        default="",
+        help="comma-separated nuclei whose spectra are read from every record, past "
+        "--max-records (rare heteronuclei, e.g. 31P,19F)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    check_paths(
+        inputs={"input": args.jsonl},
+        outputs={"--out": (args.out, PARQUET), "--rejected": (args.rejected, PARQUET)},
+    )
+    nuclei = set(args.nuclei.split(","))
+    uncapped = frozenset(n for n in args.uncapped_nuclei.split(",") if n)
+    if not uncapped <= nuclei:
+        raise UsageError(
+            f"--uncapped-nuclei {sorted(uncapped - nuclei)} not among --nuclei {sorted(nuclei)}"
+        )
+    windows = windows_from_args(args.window)
+    params = {
+        "input": args.jsonl,
+        "nuclei": sorted(nuclei),
+        "windows": windows,
+        "max_records": args.max_records,
+        "uncapped_nuclei": sorted(uncapped),
+    }
+    with stage_run(STAGE, params) as tracker:
+        summary = curate_jsonl(
+            args.jsonl, args.out, args.rejected, nuclei, windows, args.max_records, uncapped
+        )
+        tracker.log_metrics(summary)
+        tracker.log_dict(summary, "summary.json")
+        logger.info("%s: %s", STAGE, summary)
+    return 0
