@@ -111,7 +111,7 @@ def load_structures(
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from litshift.chem.conformer_stage import load_conformers
+    from litshift.data.conformer_shards import load_conformers
     from litshift.data.datasets import Structure
 
     paths = sorted(directory.glob("shard-*.parquet"))

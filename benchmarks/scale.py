@@ -41,8 +41,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from litshift.chem.conformer_stage import ConformerCache, _shard_molecules
 from litshift.chem.conformers import EmbedOptions
+from litshift.data.conformer_shards import ConformerCache, shard_molecules
 from litshift.data.io import read_table, write_table
 from litshift.data.molecules import collect
 from litshift.ingest import literature_filters
@@ -98,7 +98,7 @@ def shard_step(literature: Path, molecules: Path, n_shards: int, cache: Path) ->
     sizes, job_seconds = [], []
     for shard in range(n_shards):
         job_start = time.process_time()
-        mine = _shard_molecules(read_table(molecules, "molecules"), shard, n_shards)
+        mine = shard_molecules(read_table(molecules, "molecules"), shard, n_shards)
         store.lookup(mine, shard, n_shards)
         job_seconds.append(time.process_time() - job_start)
         sizes.append(len(mine))

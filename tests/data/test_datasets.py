@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdkit import Chem
 
-from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.molecules import molecule_key
+from litshift.data.conformer_shards import load_conformers
 from litshift.data.datasets import (
     StreamSampler,
     bucketed_indices,

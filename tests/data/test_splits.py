@@ -4,7 +4,7 @@ import pytest
 from litshift.chem.nuclei import DEFAULT_WINDOWS
 from litshift.cli import main
 from litshift.data.io import write_table
-from litshift.data.splits import assign_splits, extend_splits
+from litshift.data.splits import assign_splits, extend_splits, group_ids
 from litshift.ingest.curate_assigned import curate_records
 from litshift.ingest.curate_unassigned import curate_json_records
 from litshift.ingest.nmrshiftdb2 import iter_sd_records
@@ -19,19 +19,54 @@ def _molecules(n: int) -> pl.DataFrame:
     )
 
 
+def _scaffold_molecules(n: int, n_scaffolds: int) -> pl.DataFrame:
+    """Diphenylalkanes: the linker length (``i % n_scaffolds``) sets the Bemis-Murcko scaffold,
+    the alkyl tail on the first ring does not, so there are ``n_scaffolds`` equal groups."""
+    return pl.DataFrame(
+        {
+            "connectivity_key": [f"K{i:05d}" for i in range(n)],
+            "smiles": [
+                "C" * (1 + i // n_scaffolds % 5)
+                + "c1ccc(cc1)"
+                + "C" * (1 + i % n_scaffolds)
+                + "c1ccccc1"
+                for i in range(n)
+            ],
+        }
+    )
+
+
+def _group_splits(molecules: pl.DataFrame, splits: pl.DataFrame, method: str) -> dict[str, str]:
+    """group -> split; fails if a group straddles splits."""
+    pairs = (
+        molecules.with_columns(group=group_ids(molecules, method))
+        .join(splits, on="connectivity_key")
+        .select("group", "split")
+        .unique()
+    )
+    assert pairs["group"].is_unique().all(), "a group straddles splits"
+    return dict(pairs.iter_rows())
+
+
 @pytest.mark.parametrize("method", ["connectivity", "scaffold"])
 def test_split_is_deterministic_and_close_to_fractions(method: str) -> None:
-    molecules = _molecules(1000)
+    # 1,000 singleton groups, or 50 scaffold groups of 20 molecules (2 % each)
+    molecules = _molecules(1000) if method == "connectivity" else _scaffold_molecules(1000, 50)
     first = assign_splits(molecules, [0.8, 0.1, 0.1], seed=3, method=method)
     again = assign_splits(molecules.reverse(), [0.8, 0.1, 0.1], seed=3, method=method)
     assert first.equals(again)
     shares = first["split"].value_counts(normalize=True).sort("split")
-    if method == "connectivity":
-        assert dict(shares.iter_rows()) == pytest.approx(
-            {"test": 0.1, "train": 0.8, "valid": 0.1}, abs=0.01
-        )
+    assert dict(shares.iter_rows()) == pytest.approx(
+        {"test": 0.1, "train": 0.8, "valid": 0.1}, abs=0.01 if method == "connectivity" else 0.02
+    )
+    # another seed visits the groups in another order: whole groups change split
     other_seed = assign_splits(molecules, [0.8, 0.1, 0.1], seed=4, method=method)
-    assert not first.equals(other_seed) or method == "scaffold"
+    groups, other_groups = (
+        _group_splits(molecules, splits, method) for splits in (first, other_seed)
+    )
+    assert len(groups) == (1000 if method == "connectivity" else 50)
+    moved = {group for group, split in groups.items() if other_groups[group] != split}
+    assert moved and {"valid", "test"} & {groups[group] for group in moved}
 
 
 def test_scaffold_groups_never_straddle_splits() -> None:

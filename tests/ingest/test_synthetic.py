@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from litshift.chem.conformer_stage import _shard_molecules
 from litshift.chem.molecules import MoleculeError, molecule_key
 from litshift.cli import main
+from litshift.data.conformer_shards import shard_molecules
 from litshift.data.io import read_table
 from litshift.data.molecules import collect
 from litshift.ingest.ingest_literature import PMCID_COLUMN
@@ -114,7 +114,7 @@ def test_every_molecule_in_one_shard_and_none_moves_when_records_are_added(
     def partition(k: int) -> list[dict[str, str]]:
         smiles = ingested[k][0].filter(pl.col("status") == "ok")["smiles"]
         molecules = collect([smiles]).to_arrow()
-        shards = [_shard_molecules(molecules, shard, N_SHARDS) for shard in range(N_SHARDS)]
+        shards = [shard_molecules(molecules, shard, N_SHARDS) for shard in range(N_SHARDS)]
         keys = [key for shard in shards for key in shard]
         assert len(keys) == len(set(keys))  # no molecule in two shards
         assert set(keys) == {molecule_key(s) for s in smiles}  # none left out

@@ -1,7 +1,7 @@
 """3D conformers in litshift's atom order: ETKDGv3 embedding, MMFF94/UFF optimization.
 
 Pure functions (SMILES + :class:`EmbedOptions` -> :class:`ConformerResult`); the sharded,
-cached stage around them is :mod:`litshift.chem.conformer_stage`.
+cached stage around them is :mod:`litshift.data.conformer_shards`.
 
 - Atom order is ``Chem.AddHs(Chem.MolFromSmiles(smiles))`` of the SMILES as given (pass the
   canonical SMILES, see :mod:`litshift.chem.molecules`), so label indices line up unchanged.

@@ -42,18 +42,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "literature paragraphs -> consistency-checked peak lists (literature.parquet)",
     ),
     "split": (
-        "litshift.data.splits",
+        "litshift.cli.split",
         "leakage-safe train/valid/test split of assigned molecules and the weak training set",
     ),
     "collect-molecules": (
-        "litshift.data.molecules",
+        "litshift.cli.collect_molecules",
         "distinct structures that need conformers (molecules.parquet)",
     ),
     "conformers": (
-        "litshift.chem.conformer_stage",
+        "litshift.cli.conformers",
         "3D conformers: embed one shard of molecules.parquet (cached) | gather the manifest",
     ),
-    "concat": ("litshift.data.concat", "concatenate tables of one schema (gathers)"),
+    "concat": ("litshift.cli.concat", "concatenate tables of one schema (gathers)"),
     "train": ("litshift.train.command", "train one run: assigned + weak spectra -> model.pt"),
     "launch": (
         "litshift.train.launch",
@@ -85,8 +85,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "package a finished run as the shipped release model, with its model card",
     ),
     "report": ("litshift.report.command", "render results/report.html from the pipeline outputs"),
-    "catalog": ("litshift.data.catalog", "(re)build the DuckDB catalog of curated tables"),
-    "sql": ("litshift.data.sql", "run a SQL query against the DuckDB catalog"),
+    "catalog": ("litshift.cli.catalog", "(re)build the DuckDB catalog of curated tables"),
+    "sql": ("litshift.cli.sql", "run a SQL query against the DuckDB catalog"),
 }
 
 #: commands that open an MLflow run (through litshift.cli.tracking.stage_run)

@@ -7,15 +7,13 @@ directory (``litshift sql --db``, the ``duckdb`` shell); rebuild it after moving
 
 from __future__ import annotations
 
-import argparse
 import glob
 import logging
 from pathlib import Path
 
 from litshift.data.io import atomic_path
-from litshift.usage import check_paths
 
-__all__ = ["VIEWS", "build_catalog", "configure_parser", "run"]
+__all__ = ["VIEWS", "build_catalog"]
 
 logger = logging.getLogger(__name__)
 
@@ -66,25 +64,3 @@ def build_catalog(db_path: str | Path, results_dir: str | Path) -> dict[str, int
         finally:
             con.close()
     return counts
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", default="results/catalog.duckdb", help="catalog file to write")
-    parser.add_argument("--results", default="results", help="results directory")
-    parser.add_argument("inputs", nargs="*", help="outputs the catalog depends on (for Snakemake)")
-
-
-def run(args: argparse.Namespace) -> int:
-    from litshift.cli.tracking import stage_run
-
-    check_paths(
-        inputs={"input": args.inputs},
-        input_dirs={"--results": args.results},
-        outputs={"--db": (args.db, (".duckdb",))},
-    )
-    with stage_run("catalog", {"db": args.db}) as tracker:
-        counts = build_catalog(args.db, args.results)
-        tracker.log_metrics({f"rows.{k}": v for k, v in counts.items()})
-    for name, count in counts.items():
-        logger.info("view %-16s %10d rows", name, count)
-    return 0

@@ -170,7 +170,7 @@ def _solvent_index(solvent_class: str) -> int:
 
 
 #: ``molecule_key -> (atomic numbers N, coordinates C x N x 3)``, lowest-energy conformer first,
-#: as returned by :func:`litshift.chem.conformer_stage.load_conformers` (ok molecules only)
+#: as returned by :func:`litshift.data.conformer_shards.load_conformers` (ok molecules only)
 Conformers = Mapping[str, tuple[np.ndarray, np.ndarray]]
 
 

@@ -1,4 +1,4 @@
-"""Stage ``split``: leakage-safe train/valid/test split and the weak training set.
+"""The ``split`` stage: leakage-safe train/valid/test split and the weak training set.
 
 Assigned molecules are split by *groups*: the InChIKey connectivity block (first 14 characters)
 by default, so stereoisomers and isotopologues never straddle splits, or Bemis-Murcko scaffolds.
@@ -16,19 +16,17 @@ guard above then removes the valid/test ones from the weak training set, every n
 
 from __future__ import annotations
 
-import argparse
 import hashlib
-import logging
+import os
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
 from rdkit.Chem.Scaffolds import MurckoScaffold
 
 from litshift.chem.molecules import MoleculeError, mol_from_smiles
-from litshift.cli.tracking import stage_run
 from litshift.data.io import read_table, write_table
-from litshift.usage import PARQUET, check_paths
 
 __all__ = [
     "assign_splits",
@@ -37,11 +35,10 @@ __all__ = [
     "held_out_sets",
     "weak_rows",
     "weak_sources",
-    "configure_parser",
-    "run",
+    "SplitOptions",
+    "split_tables",
+    "write_splits",
 ]
-
-logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "valid", "test")
 WEAK_COLUMNS = [
@@ -199,115 +196,114 @@ def held_out_sets(unassigned: pa.Table, splits: pa.Table, nuclei: Collection[str
     )
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--assigned", required=True, help="curated assigned.parquet")
-    parser.add_argument("--unassigned", required=True, help="curated unassigned.parquet")
-    parser.add_argument(
-        "--literature",
-        default=None,
-        help="curated literature.parquet (optional; rows with status ok are used)",
-    )
-    parser.add_argument(
-        "--literature-test-sources",
-        default="",
-        help="comma-separated literature sources held out as the literature test set",
-    )
-    parser.add_argument("--fractions", default="0.8,0.1,0.1", help="train,valid,test fractions")
-    parser.add_argument("--seed", type=int, default=17, help="split seed (default: 17)")
-    parser.add_argument(
-        "--method",
-        choices=["connectivity", "scaffold"],
-        default="connectivity",
-        help="group molecules by InChIKey connectivity block or by Bemis-Murcko scaffold "
-        "(default: connectivity)",
-    )
-    parser.add_argument(
-        "--heteronuclei",
-        default="",
-        help="comma-separated nuclei whose molecules are split after the others, weak ones "
-        "included, so that they have held-out molecules (default: none)",
-    )
-    parser.add_argument("--out-splits", required=True, help="assigned_splits.parquet")
-    parser.add_argument("--out-weak", required=True, help="weak_train.parquet")
-    parser.add_argument("--out-literature-test", required=True, help="literature_test.parquet")
+@dataclass(frozen=True)
+class SplitOptions:
+    """How molecules are grouped and divided (the ``litshift split`` options)."""
+
+    #: train, valid, test shares (normalised by their sum)
+    fractions: Sequence[float] = (0.8, 0.1, 0.1)
+    seed: int = 17
+    #: ``connectivity`` (InChIKey connectivity block) or ``scaffold`` (Bemis-Murcko)
+    method: str = "connectivity"
+    #: literature sources held out as the literature test set
+    literature_test_sources: frozenset[str] = frozenset()
+    #: nuclei whose molecules, weak ones included, are split after the others
+    heteronuclei: frozenset[str] = frozenset()
 
 
-def run(args: argparse.Namespace) -> int:
-    check_paths(
-        inputs={
-            "--assigned": args.assigned,
-            "--unassigned": args.unassigned,
-            "--literature": args.literature,
+@dataclass(frozen=True)
+class SplitTables:
+    """What :func:`split_tables` makes: the three output tables and their counts."""
+
+    #: ``connectivity_key``, ``split``: the assigned and the heteronuclear molecules
+    splits: pl.DataFrame
+    #: the weak training set (``weak`` columns plus ``connectivity_key``)
+    weak: pl.DataFrame
+    #: the literature test set (``weak`` columns plus ``connectivity_key``)
+    literature_test: pl.DataFrame
+    #: molecules per split, rows read, kept and removed by the leakage guard
+    counts: dict[str, int]
+
+
+def split_tables(
+    assigned: pa.Table, unassigned: pa.Table, literature: pa.Table | None, options: SplitOptions
+) -> SplitTables:
+    """Split the assigned molecules (then the heteronuclear ones) and guard the weak sets.
+
+    A literature test molecule the assigned training set holds is dropped from the test set;
+    every weak row whose molecule is held out (valid, test or literature test) is dropped from
+    the weak training set.
+    """
+    fractions, seed, method = options.fractions, options.seed, options.method
+    heteronuclei = sorted(options.heteronuclei)
+    frame = _connectivity(pl.from_arrow(assigned))
+    is_hetero = pl.col("nucleus").is_in(heteronuclei)
+    first = frame.filter(~is_hetero).select("connectivity_key", "smiles")
+    splits = assign_splits(first, fractions, seed, method)
+    weak, literature_test = weak_sources(unassigned, literature, options.literature_test_sources)
+
+    train_keys = splits.filter(pl.col("split") == "train")["connectivity_key"]
+    held_out = splits.filter(pl.col("split") != "train")["connectivity_key"]
+    # The literature test set keeps only molecules the assigned training set has not seen.
+    lit_seen = literature_test["connectivity_key"].is_in(train_keys.implode())
+    literature_test = literature_test.filter(~lit_seen)
+    # the rest of the heteronuclear molecules (literature test ones are held out already)
+    candidates = pl.concat(
+        [
+            frame.filter(is_hetero).select("connectivity_key", "smiles"),
+            weak.filter(is_hetero).select("connectivity_key", "smiles"),
+        ]
+    ).filter(~pl.col("connectivity_key").is_in(literature_test["connectivity_key"].implode()))
+    extra = extend_splits(splits, first, candidates, fractions, seed, method)
+    held_out = pl.concat([held_out, extra.filter(pl.col("split") != "train")["connectivity_key"]])
+    blocked = pl.concat([held_out, literature_test["connectivity_key"]]).unique()
+    leaked = weak["connectivity_key"].is_in(blocked.implode())
+    counts = {
+        **{f"split_molecules.{s}": int((splits["split"] == s).sum()) for s in SPLITS},
+        **{
+            f"split_heteronuclear_molecules.{s}": int((extra["split"] == s).sum())
+            for s in SPLITS
+            if heteronuclei
         },
-        outputs={
-            "--out-splits": (args.out_splits, PARQUET),
-            "--out-weak": (args.out_weak, PARQUET),
-            "--out-literature-test": (args.out_literature_test, PARQUET),
-        },
-    )
-    fractions = [float(x) for x in args.fractions.split(",")]
-    test_sources = {s for s in args.literature_test_sources.split(",") if s}
-    heteronuclei = sorted({n for n in args.heteronuclei.split(",") if n})
-    params = {
-        "fractions": fractions,
-        "seed": args.seed,
-        "method": args.method,
-        "literature_test_sources": sorted(test_sources),
-        "heteronuclei": heteronuclei,
+        "weak_rows_read": weak.height,
+        "weak_rows_removed_leakage": int(leaked.sum()),
+        "weak_molecules_removed_leakage": weak.filter(leaked)["connectivity_key"].n_unique(),
+        "literature_test_rows_removed_seen_in_train": int(lit_seen.sum()),
+        "literature_test_rows": literature_test.height,
     }
-    with stage_run("split", params) as tracker:
-        assigned = _connectivity(pl.from_arrow(read_table(args.assigned, "assigned")))
-        is_hetero = pl.col("nucleus").is_in(heteronuclei)
-        first = assigned.filter(~is_hetero).select("connectivity_key", "smiles")
-        splits = assign_splits(first, fractions, args.seed, args.method)
-        weak, literature_test = weak_sources(
-            read_table(args.unassigned, "unassigned"),
-            read_table(args.literature, "literature") if args.literature else None,
-            test_sources,
-        )
+    weak = weak.filter(~leaked)
+    counts["weak_rows_kept"] = weak.height
+    for nucleus in sorted(weak["nucleus"].unique()):
+        counts[f"weak_rows_kept.{nucleus}"] = int((weak["nucleus"] == nucleus).sum())
+    return SplitTables(
+        splits=pl.concat([splits, extra]).sort("connectivity_key"),
+        weak=weak,
+        literature_test=literature_test,
+        counts=counts,
+    )
 
-        train_keys = splits.filter(pl.col("split") == "train")["connectivity_key"]
-        held_out = splits.filter(pl.col("split") != "train")["connectivity_key"]
-        # The literature test set keeps only molecules the assigned training set has not seen.
-        lit_seen = literature_test["connectivity_key"].is_in(train_keys.implode())
-        literature_test = literature_test.filter(~lit_seen)
-        # the rest of the heteronuclear molecules (literature test ones are held out already)
-        candidates = pl.concat(
-            [
-                assigned.filter(is_hetero).select("connectivity_key", "smiles"),
-                weak.filter(is_hetero).select("connectivity_key", "smiles"),
-            ]
-        ).filter(~pl.col("connectivity_key").is_in(literature_test["connectivity_key"].implode()))
-        extra = extend_splits(splits, first, candidates, fractions, args.seed, args.method)
-        held_out = pl.concat(
-            [held_out, extra.filter(pl.col("split") != "train")["connectivity_key"]]
-        )
-        blocked = pl.concat([held_out, literature_test["connectivity_key"]]).unique()
-        leaked = weak["connectivity_key"].is_in(blocked.implode())
-        counts = {
-            **{f"split_molecules.{s}": int((splits["split"] == s).sum()) for s in SPLITS},
-            **{
-                f"split_heteronuclear_molecules.{s}": int((extra["split"] == s).sum())
-                for s in SPLITS
-                if heteronuclei
-            },
-            "weak_rows_read": weak.height,
-            "weak_rows_removed_leakage": int(leaked.sum()),
-            "weak_molecules_removed_leakage": weak.filter(leaked)["connectivity_key"].n_unique(),
-            "literature_test_rows_removed_seen_in_train": int(lit_seen.sum()),
-            "literature_test_rows": literature_test.height,
-        }
-        weak = weak.filter(~leaked)
-        counts["weak_rows_kept"] = weak.height
-        for nucleus in sorted(weak["nucleus"].unique()):
-            counts[f"weak_rows_kept.{nucleus}"] = int((weak["nucleus"] == nucleus).sum())
-        splits = pl.concat([splits, extra]).sort("connectivity_key")
-        write_table(splits.to_arrow(), args.out_splits, "splits")
-        write_table(weak.drop("connectivity_key").to_arrow(), args.out_weak, "weak")
-        write_table(
-            literature_test.drop("connectivity_key").to_arrow(), args.out_literature_test, "weak"
-        )
-        tracker.log_metrics(counts)
-        tracker.log_dict(counts, "summary.json")
-    logger.info("split: %s", counts)
-    return 0
+
+def write_splits(
+    *,
+    assigned: str | os.PathLike[str],
+    unassigned: str | os.PathLike[str],
+    literature: str | os.PathLike[str] | None,
+    out_splits: str | os.PathLike[str],
+    out_weak: str | os.PathLike[str],
+    out_literature_test: str | os.PathLike[str],
+    options: SplitOptions,
+) -> dict[str, int]:
+    """:func:`split_tables` from and to Parquet files (schemas ``splits`` and ``weak``);
+    returns its counts."""
+    tables = split_tables(
+        read_table(assigned, "assigned"),
+        read_table(unassigned, "unassigned"),
+        read_table(literature, "literature") if literature else None,
+        options,
+    )
+    write_table(tables.splits.to_arrow(), out_splits, "splits")
+    write_table(tables.weak.drop("connectivity_key").to_arrow(), out_weak, "weak")
+    write_table(
+        tables.literature_test.drop("connectivity_key").to_arrow(), out_literature_test, "weak"
+    )
+    return tables.counts

@@ -1,4 +1,4 @@
-"""``litshift sql "SELECT ..."``: query the DuckDB catalog and print the result.
+"""Read-only queries against the DuckDB catalog, rendered as a table, CSV or JSON.
 
 A query tool, not a database shell: the catalog opens read-only, DuckDB may read files only
 under the catalog's folder (the results directory whose tables the views describe), extensions
@@ -10,15 +10,11 @@ that reads are confined to.
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
-from litshift.usage import check_input
-
-__all__ = ["QueryRefused", "query", "configure_parser", "run"]
+__all__ = ["BUILD_HINT", "QueryRefused", "query"]
 
 #: DuckDB statement types a query may consist of (SHOW, DESCRIBE, SUMMARIZE parse as SELECT).
 ALLOWED_STATEMENTS = frozenset({"SELECT", "EXPLAIN"})
@@ -93,38 +89,3 @@ def query(sql: str, db: str | Path, fmt: str = "table") -> str:
         return frame.write_json()
     with pl.Config(tbl_rows=100, tbl_cols=30, fmt_str_lengths=60, tbl_width_chars=160):
         return str(frame)
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "sql",
-        help='read-only SQL query, e.g. "SELECT nucleus, count(*) FROM assigned GROUP BY 1" '
-        "(SELECT, FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN; no COPY, ATTACH, INSTALL, LOAD, "
-        "EXPORT, SET or writes; files are readable only under the catalog's folder)",
-    )
-    parser.add_argument(
-        "--db",
-        default="results/catalog.duckdb",
-        help="catalog file (default: %(default)s; works from any directory)",
-    )
-    parser.add_argument(
-        "--format",
-        choices=["table", "csv", "json"],
-        default="table",
-        help="output format (default: %(default)s)",
-    )
-
-
-def run(args: argparse.Namespace) -> int:
-    import duckdb
-
-    check_input(args.db, "catalog", BUILD_HINT)
-    try:
-        sys.stdout.write(query(args.sql, args.db, args.format).rstrip("\n") + "\n")
-    except QueryRefused as err:
-        sys.stderr.write(f"litshift sql: refused: {err}\n")
-        return 2
-    except (duckdb.Error, FileNotFoundError) as err:
-        sys.stderr.write(f"litshift sql: {err}\n")
-        return 1
-    return 0

@@ -33,11 +33,11 @@ import polars as pl
 import torch
 from rdkit import Chem
 
-from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.hose import HoseModel
 from litshift.chem.matching import POLICIES
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
 from litshift.cli.tracking import stage_run
+from litshift.data.conformer_shards import load_conformers
 from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
 from litshift.evaluate.metrics import atom_environment, fingerprints, max_similarity
 from litshift.evaluate.scoring import (

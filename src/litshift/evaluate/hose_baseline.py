@@ -32,13 +32,13 @@ import numpy as np
 import polars as pl
 from rdkit import Chem
 
-from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.hose import HoseModel
 from litshift.chem.matching import POLICIES, MatchSkip, plan_match
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
 from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.cli.tracking import stage_run
 from litshift.data.atom_labels import atom_level_examples
+from litshift.data.conformer_shards import load_conformers
 from litshift.data.datasets import Conformers, Structure
 from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
 from litshift.data.splits import weak_sources

@@ -42,9 +42,9 @@ import pyarrow.compute as pc
 import torch
 import torch.distributed as dist
 
-from litshift.chem.conformer_stage import load_conformers
 from litshift.chem.molecules import molecule_key
 from litshift.cli.tracking import StageRun, stage_run, tracking_uri
+from litshift.data.conformer_shards import load_conformers
 from litshift.data.datasets import build_atom_labeled, build_labeled, build_weak
 from litshift.data.io import atomic_path, read_table
 from litshift.data.splits import held_out_sets

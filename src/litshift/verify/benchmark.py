@@ -391,10 +391,10 @@ def run(args: argparse.Namespace) -> int:
 
     import torch
 
-    from litshift.chem.conformer_stage import load_conformers
     from litshift.chem.conformers import embed_geometry
     from litshift.chem.hose import HoseModel
     from litshift.cli.tracking import stage_run
+    from litshift.data.conformer_shards import load_conformers
     from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
     from litshift.evaluate.evaluate_stage import calibrate
     from litshift.evaluate.testsets import (

@@ -17,18 +17,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rdkit import Chem
 
-from litshift.chem import conformer_stage
 from litshift.chem.conformer_pool import embed_parallel
-from litshift.chem.conformer_stage import (
+from litshift.chem.conformers import ConformerResult, EmbedOptions, embed, failed
+from litshift.chem.molecules import molecule_key
+from litshift.cli import main
+from litshift.data import conformer_shards
+from litshift.data.conformer_shards import (
     ConformerCache,
     load_conformers,
     overlapping_shards,
     run_shard,
     shard_of,
 )
-from litshift.chem.conformers import ConformerResult, EmbedOptions, embed, failed
-from litshift.chem.molecules import molecule_key
-from litshift.cli import main
 from litshift.data.io import read_table, rows_to_table, write_table
 
 OPTIONS = EmbedOptions(max_attempts=1)
@@ -143,7 +143,7 @@ def test_a_killed_shard_leaves_no_file_and_resumes(
                 raise Interrupted
             yield embed(smiles, options, key)
 
-    monkeypatch.setattr(conformer_stage, "embed_parallel", dies_after_three)
+    monkeypatch.setattr(conformer_shards, "embed_parallel", dies_after_three)
     with pytest.raises(Interrupted):
         run_shard(molecules, 0, 1, out, cache, chunk_size=2)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cache"]  # no shard, no temp file
@@ -186,7 +186,10 @@ def flaky_embed(smiles: str, options: EmbedOptions, key: str) -> ConformerResult
 
 def test_crashing_and_hanging_molecules_cost_one_result_each() -> None:
     molecules = [("a", "CRASH"), ("b", "HANG"), *((molecule_key(s), s) for s in ["CCO", "CCN"])]
-    results = {r.smiles: r for r in embed_parallel(molecules, OPTIONS, 2, flaky_embed, limit_s=2.0)}
+    # The limit runs from submission, so it covers the spawned worker's imports too: 2 s
+    # timed out the crash and the quick molecules as well on a loaded machine.
+    parallel = embed_parallel(molecules, OPTIONS, 2, flaky_embed, limit_s=10.0)
+    results = {r.smiles: r for r in parallel}
     assert results["CRASH"].status == "worker_crashed"
     assert "exit code -9" in results["CRASH"].error
     assert results["HANG"].status == "timeout"

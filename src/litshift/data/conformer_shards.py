@@ -1,10 +1,12 @@
-"""Stage ``conformers``: 3D conformers of every molecule, sharded, cached across runs.
+"""Conformer shards: embedding one shard of the molecules (cached), the manifest, the reader.
 
-``litshift conformers shard`` embeds the molecules of one shard of ``molecules.parquet``
-(``key``, ``smiles``; ``key`` is :func:`~litshift.chem.molecules.molecule_key` of the canonical
-SMILES, a content hash, not the InChIKey: standard InChI merges mobile-H tautomers, which are
-different explicit-H graphs here) into ``shard-XXXX.parquet`` (schema ``conformers``);
-``litshift conformers gather`` writes the ``done.json`` manifest downstream rules depend on.
+A shard job (``litshift conformers shard``, :mod:`litshift.cli.conformers`) embeds the
+molecules of one shard of ``molecules.parquet`` (``key``, ``smiles``; ``key`` is
+:func:`~litshift.chem.molecules.molecule_key` of the canonical SMILES, a content hash, not the
+InChIKey: standard InChI merges mobile-H tautomers, which are different explicit-H graphs here)
+into ``shard-XXXX.parquet`` (schema ``conformers``); the gather writes the ``done.json``
+manifest downstream rules depend on; :func:`load_conformers` reads the shards back for
+training, evaluation and verification.
 
 Sharding: molecule ``key`` belongs to shard ``int(key, 16) % n_shards``, so a shard's content
 depends only on its molecules. Shards run as separate Snakemake jobs; inside a job the
@@ -22,7 +24,6 @@ such as ``timeout_s`` are handled).
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 import math
@@ -31,7 +32,6 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,20 +42,17 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from litshift.chem.conformer_pool import embed_parallel
-from litshift.chem.conformers import CACHEABLE_STATUSES, FORCE_FIELDS, TIMEOUT, EmbedOptions
+from litshift.chem.conformers import CACHEABLE_STATUSES, TIMEOUT, EmbedOptions
 from litshift.chem.molecules import molecule_key
-from litshift.cli.tracking import stage_run
 from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
-from litshift.usage import JSON, PARQUET, check_paths
 
 __all__ = [
     "ConformerCache",
-    "configure_parser",
     "gather",
     "load_conformers",
     "overlapping_shards",
-    "run",
     "run_shard",
+    "shard_molecules",
     "shard_of",
 ]
 
@@ -148,7 +145,7 @@ class ConformerCache:
             write_table(group, store / chunk, "conformers")
 
 
-def _shard_molecules(molecules: pa.Table, shard: int, n_shards: int) -> dict[str, str]:
+def shard_molecules(molecules: pa.Table, shard: int, n_shards: int) -> dict[str, str]:
     """``key -> smiles`` of the molecules in ``shard``; refuses inconsistent keys up front."""
     mine: dict[str, str] = {}
     for key, smiles in zip(
@@ -179,7 +176,7 @@ def run_shard(
     Returns the summary that goes to MLflow (counts, failure reasons, timings).
     """
     start = time.perf_counter()
-    mine = _shard_molecules(molecules, shard, n_shards)
+    mine = shard_molecules(molecules, shard, n_shards)
     cached = cache.lookup(mine, shard, n_shards)
     done = set(cached["key"].to_pylist())
     # Longest SMILES first: the slow molecules start early instead of finishing alone.
@@ -316,87 +313,3 @@ def _decode(table: pa.Table) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         xyz = floats[float_offsets[first] : float_offsets[last]].reshape(last - first, n_atoms, 3)
         decoded[key] = (z_values[z_offsets[row] : z_offsets[row + 1]].copy(), xyz.copy())
     return decoded
-
-
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    shard = actions.add_parser("shard", help="embed one shard of molecules.parquet (cached)")
-    shard.add_argument("molecules", help="molecules.parquet (key, smiles)")
-    shard.add_argument("--shard", type=int, required=True, help="shard index (0-based)")
-    shard.add_argument("--n-shards", type=int, required=True, help="number of shards")
-    shard.add_argument("--out", required=True, help="shard Parquet file to write")
-    shard.add_argument("--cache", required=True, help="conformer store directory")
-    shard.add_argument("--workers", type=int, default=1, help="embedding processes")
-    shard.add_argument(
-        "--chunk-size", type=int, default=1000, help="new molecules per stored cache chunk"
-    )
-    defaults = EmbedOptions()
-    for option in fields(EmbedOptions):
-        default = getattr(defaults, option.name)
-        flag = f"--{option.name.replace('_', '-')}"
-        help_text = f"{option.metadata['help']} (default {default})"
-        if isinstance(default, tuple):
-            shard.add_argument(
-                flag, nargs="+", default=list(default), choices=FORCE_FIELDS, help=help_text
-            )
-        else:
-            shard.add_argument(flag, type=type(default), default=default, help=help_text)
-    done = actions.add_parser("gather", help="write the manifest of all shards (done.json)")
-    done.add_argument("shards", nargs="+", help="every shard file of the run")
-    done.add_argument("--out", required=True, help="manifest JSON to write")
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.action == "gather":
-        check_paths(inputs={"shard": args.shards}, outputs={"--out": (args.out, JSON)})
-        manifest = gather(args.shards, args.out)
-        logger.info(
-            "conformers: %d molecules, statuses %s", manifest["molecules"], manifest["statuses"]
-        )
-        return 0
-    if not 0 <= args.shard < args.n_shards:
-        raise SystemExit(f"--shard {args.shard} is not in [0, {args.n_shards})")
-    check_paths(
-        inputs={"input": args.molecules},
-        outputs={"--out": (args.out, PARQUET)},
-        output_dirs={"--cache": args.cache},
-    )
-    options = EmbedOptions.from_mapping(vars(args))
-    cache = ConformerCache(args.cache, options)
-    params = {
-        "shard": args.shard,
-        "n_shards": args.n_shards,
-        "workers": args.workers,
-        "digest": options.digest(),
-        **asdict(options),
-    }
-    with stage_run("conformers", params, run_name=f"conformers:shard-{args.shard:04d}") as tracker:
-        summary = run_shard(
-            read_table(args.molecules, "molecules"),
-            args.shard,
-            args.n_shards,
-            args.out,
-            cache,
-            args.workers,
-            args.chunk_size,
-        )
-        numbers = {k: v for k, v in summary.items() if isinstance(v, int | float)}
-        tracker.log_metrics(numbers | {f"failed.{k}": v for k, v in summary["failures"].items()})
-        tracker.log_dict(summary, "summary.json")
-    logger.info(
-        "shard %d: %s",
-        args.shard,
-        {
-            k: summary[k]
-            for k in (
-                "molecules",
-                "cached",
-                "embedded",
-                "ok",
-                "failures",
-                "seconds",
-                "workers_busy",
-            )
-        },
-    )
-    return 0
