@@ -13,7 +13,8 @@ from litshift.data.io import write_table
 from litshift.ingest.curate_assigned import curate_records
 from litshift.ingest.curate_unassigned import curate_json_records
 from litshift.ingest.nmrshiftdb2 import iter_sd_records
-from litshift.report.page import _hose_baseline_table, nucleus_counts
+from litshift.report.page import hose_baseline_table
+from litshift.report.records import hose_baseline_rows, nucleus_counts
 
 WINDOWS = {**DEFAULT_WINDOWS, "31P": (-300.0, 300.0), "19F": (-300.0, 100.0)}
 NUCLEI = {"1H", "13C", "31P", "19F"}
@@ -69,7 +70,7 @@ def test_metrics_and_counts(baseline) -> None:
     counts = json.loads(baseline["summary"].read_text())["counts"]
     assert counts["train.weak.31P.single_class"] > 50
     assert counts["HOSE.weak_test.scored.31P"] == overall["n_molecules"][0]
-    page = _hose_baseline_table(pl.scan_parquet(baseline["metrics"]))
+    page = hose_baseline_table(hose_baseline_rows(pl.scan_parquet(baseline["metrics"])))
     assert "31P" in page and "weak_test" in page
 
 

@@ -19,7 +19,7 @@ from litshift.evaluate.metrics import (
     fingerprints,
     max_similarity,
     pooled_sorted_pairs,
-    similarity_bin,
+    similarity_bins,
     sorted_pairs,
 )
 
@@ -155,7 +155,7 @@ def test_similarity_to_the_training_set_and_bins() -> None:
     assert similarity[0] == 1.0 and 0.0 < similarity[1] < 1.0 and similarity[2] == 0.0
     assert max_similarity(queries, []).tolist() == [0.0, 0.0, 0.0]
     assert bin_labels([0.5, 0.7]) == ["<0.5", "0.5-0.7", ">=0.7"]
-    assert [similarity_bin(v) for v in (0.0, 0.4999, 0.5, 0.69, 0.7, 1.0)] == [
+    assert similarity_bins([0.0, 0.4999, 0.5, 0.69, 0.7, 1.0], [0.5, 0.7]) == [
         "<0.5",
         "<0.5",
         "0.5-0.7",

@@ -14,10 +14,10 @@ from litshift.chem.conformers import embed_geometry
 from litshift.chem.molecules import molecule_key
 from litshift.chem.symmetry import element_classes
 from litshift.data.datasets import LabeledExample
+from litshift.evaluate.scoring import LITERATURE_TEST
 from litshift.evaluate.testsets import AssignedItem
 from litshift.inference.uncertainty import ShiftDistribution
 from litshift.verify.benchmark import (
-    LITERATURE_TEST,
     accuracy_table,
     assigned_cases,
     benchmark_rows,

@@ -14,7 +14,7 @@ from scipy import stats
 from litshift.chem.symmetry import element_classes
 from litshift.verify.likelihood import ErrorModel
 from litshift.verify.peaks import PeakList
-from litshift.verify.scoring import COMBINED, dp4_probabilities, score_candidates, true_rank
+from litshift.verify.scoring import COMBINED, dp4_probabilities, ranks, score_candidates
 
 NUCLEI = ("1H", "13C")
 #: the true structure first, then same-formula isomers (C8H10) and a symmetric one
@@ -44,9 +44,9 @@ def test_probabilities_do_not_depend_on_candidate_order(values, rng) -> None:
 def test_unscored_candidates_stay_out_of_the_normalisation() -> None:
     p = dp4_probabilities([0.0, float("nan"), 0.0])
     assert np.isnan(p[1]) and p[0] == pytest.approx(0.5) and p[2] == pytest.approx(0.5)
-    assert true_rank(p, 1) is None
-    assert true_rank([0.5, 0.5, 0.0], 0) == 2  # a tie counts against the true structure
-    assert true_rank([0.7, 0.2, 0.1], 0) == 1
+    assert ranks(p) == [2, None, 2]
+    assert ranks([0.5, 0.5, 0.0]) == [2, 2, 3]  # a tie counts against each candidate in it
+    assert ranks([0.1, 0.7, 0.2]) == [3, 1, 2]
 
 
 def test_error_model_densities() -> None:

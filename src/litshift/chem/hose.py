@@ -19,7 +19,12 @@ from dataclasses import dataclass, field
 
 from rdkit import Chem
 
-__all__ = ["HoseModel", "hose_codes"]
+__all__ = ["DEFAULT_MAX_RADIUS", "DEFAULT_MIN_COUNT", "HoseModel", "hose_codes"]
+
+#: largest sphere looked up, and the fewest training atoms a code needs to be used: the
+#: baseline's settings wherever none are given (the evaluate stages and their config defaults)
+DEFAULT_MAX_RADIUS = 4
+DEFAULT_MIN_COUNT = 1
 
 _BOND = {
     Chem.BondType.SINGLE: "",
@@ -69,8 +74,8 @@ def hose_codes(mol: Chem.Mol, atom_index: int, max_radius: int) -> list[str]:
 class HoseModel:
     """Mean shift per (nucleus, HOSE code of radius r), fitted on training labels."""
 
-    max_radius: int = 4
-    min_count: int = 1
+    max_radius: int = DEFAULT_MAX_RADIUS
+    min_count: int = DEFAULT_MIN_COUNT
     tables: dict[str, list[dict[str, tuple[float, int]]]] = field(default_factory=dict)
     element_means: dict[str, float] = field(default_factory=dict)
 

@@ -61,19 +61,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "predict": ("litshift.cli.predict", "predict NMR shifts for SMILES with a trained model"),
     "verify": (
-        "litshift.verify.command",
+        "litshift.cli.verify",
         "rank candidate structures against a measured peak list (DP4-style probabilities)",
     ),
     "verify-benchmark": (
-        "litshift.verify.benchmark",
+        "litshift.cli.verify_benchmark",
         "rank true test structures against same-formula decoys with every predictor",
     ),
     "evaluate": (
-        "litshift.evaluate.evaluate_stage",
+        "litshift.cli.evaluate",
         "score every trained model, HOSE and CSP5 on the held-out test sets",
     ),
     "hose-baseline": (
-        "litshift.evaluate.hose_baseline",
+        "litshift.cli.hose_baseline",
         "HOSE per heteronucleus (31P, 19F) scored on held-out molecule-level shift sets",
     ),
     "summarize-ablations": (

@@ -19,6 +19,10 @@ from rdkit.Chem import rdFingerprintGenerator
 from litshift.chem.matching import MatchPlan
 
 __all__ = [
+    "FINGERPRINT_BITS",
+    "FINGERPRINT_RADIUS",
+    "N_BOOTSTRAP",
+    "SIMILARITY_BINS",
     "ErrorSummary",
     "atom_environment",
     "bin_labels",
@@ -26,9 +30,17 @@ __all__ = [
     "fingerprints",
     "max_similarity",
     "pooled_sorted_pairs",
-    "similarity_bin",
+    "similarity_bins",
     "sorted_pairs",
 ]
+
+#: bootstrap replicates per interval
+N_BOOTSTRAP = 1000
+#: Morgan fingerprint of the test-to-training similarity: radius 2 (ECFP4-like), 2048 bits
+FINGERPRINT_RADIUS = 2
+FINGERPRINT_BITS = 2048
+#: max-Tanimoto bin edges of the ID/OOD breakdown (<0.5, 0.5-0.7, >=0.7 as in the paper)
+SIMILARITY_BINS: tuple[float, ...] = (0.5, 0.7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +63,7 @@ def error_summary(
     errors: np.ndarray,
     clusters: np.ndarray,
     weights: np.ndarray | None = None,
-    n_boot: int = 1000,
+    n_boot: int = N_BOOTSTRAP,
     seed: int = 0,
     level: float = 0.95,
 ) -> ErrorSummary:
@@ -201,7 +213,9 @@ def atom_environment(mol_h: Chem.Mol, atom_index: int) -> str:
     return f"other {atom.GetSymbol()}"
 
 
-def fingerprints(mols: Iterable[Chem.Mol], radius: int = 2, n_bits: int = 2048) -> list:
+def fingerprints(
+    mols: Iterable[Chem.Mol], radius: int = FINGERPRINT_RADIUS, n_bits: int = FINGERPRINT_BITS
+) -> list:
     """Morgan bit fingerprints (ECFP4-like for radius 2) of molecules without explicit H."""
     generator = rdFingerprintGenerator.GetMorganGenerator(radius=radius, fpSize=n_bits)
     return [generator.GetFingerprint(m) for m in mols]
@@ -223,6 +237,7 @@ def bin_labels(edges: Sequence[float]) -> list[str]:
     return [f"<{edges[0]:g}", *inner, f">={edges[-1]:g}"]
 
 
-def similarity_bin(value: float, edges: Sequence[float] = (0.5, 0.7)) -> str:
-    """The :func:`bin_labels` label of ``value`` (left-closed bins)."""
-    return bin_labels(edges)[int(np.searchsorted(np.asarray(edges), value, side="right"))]
+def similarity_bins(values: Sequence[float] | np.ndarray, edges: Sequence[float]) -> list[str]:
+    """The :func:`bin_labels` label of each value (left-closed bins: 0.5 is in ``0.5-0.7``)."""
+    labels = bin_labels(edges)
+    return [labels[i] for i in np.searchsorted(np.asarray(edges), values, side="right")]

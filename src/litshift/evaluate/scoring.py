@@ -2,7 +2,7 @@
 
 Rows of the assigned test split are atoms (observed = the assigned shift). Rows of the
 literature test split (and of the held-out weak sets of the HOSE heteronucleus baseline, split
-``weak_test``, :mod:`litshift.evaluate.hose_baseline`) are the pairs of the sorted matching:
+``weak_test``, :mod:`litshift.evaluate.heteronuclei`) are the pairs of the sorted matching:
 the i-th smallest pooled prediction of an atom group against the i-th smallest observed peak,
 ``atom_index`` naming the group's first atom and ``n_atoms`` its size.
 
@@ -33,7 +33,15 @@ import numpy as np
 import polars as pl
 
 from litshift.data.io import rows_to_table
-from litshift.evaluate.metrics import bin_labels, error_summary, pooled_sorted_pairs
+from litshift.evaluate.metrics import (
+    FINGERPRINT_BITS,
+    FINGERPRINT_RADIUS,
+    N_BOOTSTRAP,
+    SIMILARITY_BINS,
+    error_summary,
+    pooled_sorted_pairs,
+    similarity_bins,
+)
 from litshift.evaluate.testsets import AssignedItem, LiteratureItem, TestSets
 from litshift.inference.uncertainty import (
     LEVELS,
@@ -47,8 +55,10 @@ __all__ = [
     "ASSIGNED_TEST",
     "BREAKDOWNS",
     "LITERATURE_TEST",
+    "MANUAL_BUDGET",
     "WEAK_TEST",
     "MoleculeContext",
+    "ScoringOptions",
     "metrics_table",
     "pair_rows",
     "prediction_rows",
@@ -58,6 +68,8 @@ __all__ = [
 ASSIGNED_TEST = "assigned_test"
 LITERATURE_TEST = "literature_test"
 WEAK_TEST = "weak_test"
+#: budget label of numbers computed outside a pipeline run (which passes its config's ``budget``)
+MANUAL_BUDGET = "manual"
 
 #: breakdown -> column of the scored rows holding the group (None: one group "all")
 _GROUP_COLUMNS: dict[str, str | None] = {
@@ -72,6 +84,28 @@ BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "atom": ("all", "solvent_class", "solvent", "environment", "similarity"),
     "molecule": ("all", "solvent_class", "solvent", "similarity"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringOptions:
+    """How predictions are scored: the molecule-level matching, the bootstrap intervals and the
+    similarity breakdown.
+
+    The defaults are the command line's and the pipeline config's
+    (tests/evaluate/test_config_defaults.py holds the config schema to them).
+    """
+
+    match_policy: str = "litshift"
+    """Count-mismatch policy of the molecule-level score (the training one)."""
+    n_bootstrap: int = N_BOOTSTRAP
+    seed: int = 0
+    """Seed of the bootstrap."""
+    fingerprint_radius: int = FINGERPRINT_RADIUS
+    fingerprint_bits: int = FINGERPRINT_BITS
+    similarity_bins: tuple[float, ...] = SIMILARITY_BINS
+    """Max-Tanimoto bin edges of the ``similarity`` breakdown."""
+    budget: str = MANUAL_BUDGET
+    """Label stored with the metrics."""
 
 
 @dataclass(slots=True)
@@ -195,11 +229,10 @@ def _scored(predictions: pl.DataFrame, edges: Sequence[float]) -> pl.DataFrame:
     A molecule unit is (model, record, nucleus); molecule-level rows of the assigned split pair
     the unit's sorted predictions with its sorted labels.
     """
-    labels = np.array(bin_labels(edges))
     unit = ["model", "split", "record_id", "nucleus"]
-    bins = np.searchsorted(np.asarray(edges), predictions["max_similarity"].to_numpy(), "right")
+    bins = similarity_bins(predictions["max_similarity"].to_numpy(), edges)
     frame = predictions.with_columns(
-        similarity=pl.Series(labels[bins], dtype=pl.String),
+        similarity=pl.Series(bins, dtype=pl.String),
         error=pl.col("predicted") - pl.col("observed"),
     )
     assigned = frame.filter(pl.col("split") == ASSIGNED_TEST)
@@ -215,15 +248,10 @@ def _scored(predictions: pl.DataFrame, edges: Sequence[float]) -> pl.DataFrame:
     return pl.concat([atom, molecule])
 
 
-def metrics_table(
-    predictions: pl.DataFrame,
-    edges: Sequence[float] = (0.5, 0.7),
-    n_boot: int = 1000,
-    seed: int = 0,
-    budget: str = "manual",
-) -> pl.DataFrame:
-    """Rows of schema ``eval_metrics`` from rows of schema ``eval_predictions``."""
-    scored = _scored(predictions, edges)
+def metrics_table(predictions: pl.DataFrame, options: ScoringOptions) -> pl.DataFrame:
+    """Rows of schema ``eval_metrics`` from rows of schema ``eval_predictions`` (similarity
+    bins, bootstrap and budget label of ``options``)."""
+    scored = _scored(predictions, options.similarity_bins)
     out: list[dict] = []
     keys = ["model", "split", "level", "nucleus"]
     for breakdown, column in _GROUP_COLUMNS.items():
@@ -237,8 +265,8 @@ def metrics_table(
                 frame["error"].to_numpy(),
                 frame["key"].to_numpy(),
                 frame["weight"].to_numpy(),
-                n_boot=n_boot,
-                seed=seed,
+                n_boot=options.n_bootstrap,
+                seed=options.seed,
             )
             out.append(
                 {
@@ -256,14 +284,14 @@ def metrics_table(
                     "mae_ci_hi": summary.mae_ci[1],
                     "rmse_ci_lo": summary.rmse_ci[0],
                     "rmse_ci_hi": summary.rmse_ci[1],
-                    "budget": budget,
+                    "budget": options.budget,
                 }
             )
     table = pl.from_arrow(rows_to_table(out, "eval_metrics"))
     return table.sort(["model", "split", "level", "nucleus", "breakdown", "group"])
 
 
-def uncertainty_table(predictions: pl.DataFrame, budget: str = "manual") -> pl.DataFrame:
+def uncertainty_table(predictions: pl.DataFrame, budget: str = MANUAL_BUDGET) -> pl.DataFrame:
     """Rows of schema ``eval_uncertainty`` from rows of schema ``eval_predictions``.
 
     Atom level of the assigned test split only: a literature row pairs a peak with whichever

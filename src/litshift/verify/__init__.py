@@ -3,6 +3,6 @@
 ``peaks`` (measured peak lists from text, JSON or a literature paragraph), ``candidates``
 (structures to score), ``likelihood`` (the DP4 error model), ``assignment`` (which atoms explain
 which peak), ``scoring`` (DP4-style probabilities), ``render`` (table, JSON, SVG),
-``command`` (``litshift verify``), ``decoys`` and ``benchmark`` (the pipeline's decoy
-benchmark). Imports nothing itself, so the light modules do not pay for torch.
+``ranking`` (the work of ``litshift verify``), ``decoys`` and ``benchmark`` (the pipeline's
+decoy benchmark). Imports nothing itself, so the light modules do not pay for torch.
 """

@@ -1,14 +1,16 @@
-"""Stage ``verify_benchmark``: can ``verify`` pick the true structure out of a line-up of decoys?
+"""The decoy benchmark (``litshift verify-benchmark``, :mod:`litshift.cli.verify_benchmark`): can
+``litshift verify`` pick the true structure out of a line-up of decoys?
 
 Cases are test molecules with their measured peaks: the assigned test split (one case per
 molecule and solvent; one peak per topological symmetry class, the mean of its labelled atoms,
 as a spectrum lists them) and the held-out literature records (one case per record and solvent,
 peaks as reported, integrations included). Each case gets decoys of the same molecular formula
 (:mod:`litshift.verify.decoys`: positional isomers and formula-mates from the data); cases
-with fewer than ``min_decoys`` usable decoys are skipped and counted. Every predictor (the
-trained runs, HOSE, CSP5 when installed) predicts all candidates with its calibrated
-uncertainty and :func:`litshift.verify.scoring.score_candidates` ranks them, per nucleus and
-with both nuclei together (cases that measured both).
+with fewer than ``min_decoys`` usable decoys are skipped and counted. Every predictor (HOSE,
+the trained runs, CSP5 when installed; set up and calibrated as ``litshift evaluate`` does it,
+:func:`litshift.evaluate.predictor_setup.prepare_predictors`) predicts all candidates with its
+calibrated uncertainty and :func:`litshift.verify.scoring.score_candidates` ranks them, per
+nucleus and with both nuclei together (cases that measured both).
 
 Outputs: ``verify_benchmark`` rows (one per model, case, nucleus set and candidate) and a
 summary JSON with the top-k accuracy table (:func:`accuracy_table`) and every skip count.
@@ -16,7 +18,6 @@ summary JSON with the top-k accuracy table (:func:`accuracy_table`) and every sk
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import hashlib
 import json
@@ -24,7 +25,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,29 +34,34 @@ import polars as pl
 import pyarrow as pa
 from rdkit import Chem
 
-from litshift.chem.conformers import ConformerError, Geometry
-from litshift.chem.matching import POLICIES
+from litshift.chem.conformers import ConformerError, Geometry, embed_geometry
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
 from litshift.chem.nuclei import element_of
 from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.chem.symmetry import element_classes
 from litshift.data.datasets import Structure
-from litshift.evaluate.testsets import AssignedItem
-from litshift.usage import JSON, PARQUET, check_device, check_paths
-from litshift.verify.decoys import choose_decoys
-from litshift.verify.likelihood import ErrorModel, add_error_model_arguments, error_model_from_args
+from litshift.data.io import atomic_path, rows_to_table, write_table
+from litshift.evaluate.predictor_setup import HeldOutInputs, PredictorOptions, prepare_predictors
+from litshift.evaluate.scoring import ASSIGNED_TEST, LITERATURE_TEST, MANUAL_BUDGET
+from litshift.evaluate.testsets import AssignedItem, assigned_items
+from litshift.verify.decoys import choose_decoys, formula_index
+from litshift.verify.likelihood import ErrorModel
 from litshift.verify.peaks import PeakList
-from litshift.verify.scoring import COMBINED, score_candidates
+from litshift.verify.scoring import COMBINED, ranks, score_candidates
 
 __all__ = [
+    "STAGE",
     "TOP_K",
+    "Benchmark",
+    "BenchmarkOptions",
     "Case",
+    "Lineup",
     "accuracy_table",
     "assigned_cases",
+    "benchmark",
     "benchmark_rows",
-    "configure_parser",
+    "build_lineups",
     "literature_cases",
-    "run",
     "sample_cases",
 ]
 
@@ -64,8 +70,42 @@ logger = logging.getLogger(__name__)
 STAGE = "verify_benchmark"
 #: ranks reported as top-k accuracy
 TOP_K = (1, 3)
-ASSIGNED_TEST = "assigned_test"
-LITERATURE_TEST = "literature_test"
+
+
+@dataclass(frozen=True, slots=True)
+class BenchmarkOptions:
+    """Settings of :func:`benchmark`.
+
+    The defaults are the command line's and the pipeline config's
+    (tests/evaluate/test_config_defaults.py holds the config schema to them).
+    """
+
+    predictors: PredictorOptions = field(default_factory=PredictorOptions)
+    error_model: ErrorModel = field(default_factory=ErrorModel)
+    match_policy: str = "litshift"
+    """Count-mismatch policy pairing peaks with atom groups (the training one)."""
+    max_cases: int | None = None
+    """Usable cases per test split (seeded pick; None: all)."""
+    n_decoys: int = 9
+    """Most decoys per case."""
+    min_decoys: int = 5
+    """Cases keeping fewer usable decoys are skipped (and counted)."""
+    n_positional: int = 4
+    """Positional isomers taken first among the decoys of a case."""
+    seed: int = 0
+    """Seed of the case pick, the decoy order and the calibration subsample."""
+    budget: str = MANUAL_BUDGET
+    """Label stored with the numbers."""
+
+
+@dataclass(slots=True)
+class Benchmark:
+    """What :func:`benchmark` wrote, for the caller to log."""
+
+    summary: dict[str, Any]
+    """The content of the summary JSON."""
+    accuracy: pl.DataFrame
+    """:func:`accuracy_table` of the rows."""
 
 
 @dataclass(slots=True)
@@ -230,13 +270,6 @@ def build_lineups(
     return lineups
 
 
-def _ranks(probabilities: Sequence[float]) -> list[int | None]:
-    """Pessimistic 1-based rank of each candidate (ties count against it), None if NaN."""
-    values = np.asarray(probabilities, dtype=np.float64)
-    finite = values[np.isfinite(values)]
-    return [int(np.sum(finite >= v)) if np.isfinite(v) else None for v in values]
-
-
 def benchmark_rows(
     model_name: str,
     lineups: Sequence[Lineup],
@@ -270,7 +303,7 @@ def benchmark_rows(
         for key, label in keys:
             probabilities = [s.probability[key] for s in scores]
             for score, smiles, kind, rank in zip(
-                scores, lineup.candidates, lineup.kinds, _ranks(probabilities), strict=True
+                scores, lineup.candidates, lineup.kinds, ranks(probabilities), strict=True
             ):
                 assignment = score.assignments.get(key)
                 rows.append(
@@ -315,7 +348,7 @@ def accuracy_table(rows: pl.DataFrame, ks: Sequence[int] = TOP_K) -> pl.DataFram
     )
 
 
-def _pool_smiles(paths: Sequence[str]) -> list[str]:
+def _pool_smiles(paths: Sequence[Path]) -> list[str]:
     """Every SMILES of the given tables (a ``smiles`` column each; nulls skipped)."""
     smiles: list[str] = []
     for path in paths:
@@ -324,204 +357,85 @@ def _pool_smiles(paths: Sequence[str]) -> list[str]:
     return smiles
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--assigned", required=True, help="curated assigned.parquet")
-    parser.add_argument("--splits", required=True, help="assigned_splits.parquet")
-    parser.add_argument("--literature-test", required=True, help="literature_test.parquet")
-    parser.add_argument("--conformers", required=True, help="directory of conformer shards")
-    parser.add_argument(
-        "--pool",
-        nargs="+",
-        required=True,
-        help="tables with a smiles column whose molecules are formula-mate decoys "
-        "(molecules.parquet, curated tables)",
-    )
-    parser.add_argument("--models", nargs="*", default=[], help="results/models/<run>/model.pt")
-    parser.add_argument("--out", required=True, help="verify_benchmark.parquet")
-    parser.add_argument("--out-summary", required=True, help="summary JSON (accuracy table)")
-    parser.add_argument("--nuclei", default="1H,13C", help="comma-separated nuclei")
-    parser.add_argument(
-        "--match-policy", choices=POLICIES, default="litshift", help="count-mismatch policy"
-    )
-    parser.add_argument(
-        "--max-cases",
-        type=int,
-        default=None,
-        help="usable cases per test split (seeded pick; default all)",
-    )
-    parser.add_argument("--n-decoys", type=int, default=9, help="most decoys per case")
-    parser.add_argument("--min-decoys", type=int, default=5, help="fewer: the case is skipped")
-    parser.add_argument(
-        "--n-positional", type=int, default=4, help="positional isomers taken first per case"
-    )
-    add_error_model_arguments(parser)
-    parser.add_argument("--seed", type=int, default=0, help="case pick and decoy order")
-    parser.add_argument(
-        "--calibration-molecules",
-        type=int,
-        default=300,
-        help="validation molecules the std of HOSE/CSP5 (and uncalibrated runs) is fitted on",
-    )
-    parser.add_argument(
-        "--hose-max-radius", type=int, default=4, help="largest HOSE sphere looked up"
-    )
-    parser.add_argument(
-        "--hose-min-count", type=int, default=1, help="fewest training atoms a HOSE code needs"
-    )
-    parser.add_argument("--skip-csp5", action="store_true", help="never run CSP5")
-    parser.add_argument("--batch-size", type=int, default=64, help="molecules per prediction batch")
-    parser.add_argument("--device", default="cpu", help="cpu | cuda | auto")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
-    parser.add_argument("--budget", default="manual", help="budget label of the numbers")
+def benchmark(
+    inputs: HeldOutInputs,
+    pool: Sequence[Path],
+    out: Path,
+    out_summary: Path,
+    options: BenchmarkOptions,
+) -> Benchmark:
+    """Rank every usable case's true structure among its decoys with every predictor.
 
-
-def run(args: argparse.Namespace) -> int:
-    check_paths(
-        inputs={
-            "--assigned": args.assigned,
-            "--splits": args.splits,
-            "--literature-test": args.literature_test,
-            "--pool": args.pool,
-            "--models": args.models,
-        },
-        input_dirs={"--conformers": args.conformers},
-        outputs={"--out": (args.out, PARQUET), "--out-summary": (args.out_summary, JSON)},
-    )
-    check_device(args.device)
-
-    import torch
-
-    from litshift.chem.conformers import embed_geometry
-    from litshift.chem.hose import HoseModel
-    from litshift.cli.tracking import stage_run
-    from litshift.data.conformer_shards import load_conformers
-    from litshift.data.io import atomic_path, read_table, rows_to_table, write_table
-    from litshift.evaluate.evaluate_stage import calibrate
-    from litshift.evaluate.testsets import (
-        assigned_items,
-        calibration_items,
-        hose_training_examples,
-        split_rows,
-    )
-    from litshift.inference.predictors import (
-        Csp5Predictor,
-        HosePredictor,
-        Predictor,
-        csp5_version,
-        load_model_predictor,
-    )
-    from litshift.inference.runtime import resolve_device
-    from litshift.verify.decoys import formula_index
-
+    ``pool`` are tables with a ``smiles`` column whose molecules serve as formula-mate decoys;
+    writes the ``verify_benchmark`` rows to ``out`` and the summary (accuracy table, settings,
+    every count) to ``out_summary``.
+    """
     started = time.perf_counter()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    nuclei = tuple(args.nuclei.split(","))
-    error_model = error_model_from_args(args)
-    params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models", "pool"}}
-    params["models"] = [Path(p).parent.name for p in args.models]
-    with stage_run(STAGE, params) as tracker:
-        counts: Counter[str] = Counter()
-        device = resolve_device(args.device)
-        models = [
-            dataclasses.replace(
-                load_model_predictor([Path(p)], device), nuclei=nuclei, batch_size=args.batch_size
-            )
-            for p in args.models
-        ]
-        max_atoms = min((m.max_atoms for m in models), default=512)
-        assigned = read_table(args.assigned, "assigned")
-        splits = read_table(args.splits, "splits")
-        literature = read_table(args.literature_test, "weak")
-        formulas = formula_index(_pool_smiles(args.pool))
-        counts["pool.formulas"] = len(formulas)
+    nuclei = options.predictors.nuclei
+    formulas = formula_index(_pool_smiles(pool))
+    # cases need the test molecules' conformers (prepare_predictors loads those), decoys theirs
+    mates = {s for members in formulas.values() if len(members) > 1 for s in members}
+    setup = prepare_predictors(inputs, options.predictors, options.seed, mates)
+    counts: Counter[str] = Counter({"pool.formulas": len(formulas)})
+    counts.update(setup.counts)
+    test_items = assigned_items(
+        setup.assigned, setup.splits, setup.conformers, nuclei, setup.max_atoms, counts
+    )
+    cases = assigned_cases(test_items, nuclei) + literature_cases(setup.literature, nuclei)
+    lineups = build_lineups(
+        sample_cases(cases, options.seed),
+        formulas,
+        setup.conformers,
+        embed_geometry,
+        setup.max_atoms,
+        options.n_decoys,
+        options.n_positional,
+        options.min_decoys,
+        options.seed,
+        counts,
+        options.max_cases,
+    )
+    logger.info("%d cases with decoys (%s)", len(lineups), dict(counts))
 
-        # cases need the test molecules' conformers; calibration the validation ones
-        needed = set(split_rows(assigned, splits, "test")["smiles"].to_pylist())
-        needed |= set(split_rows(assigned, splits, "valid")["smiles"].to_pylist())
-        needed |= set(literature["smiles"].to_pylist())
-        needed |= {s for members in formulas.values() if len(members) > 1 for s in members}
-        conformers = load_conformers(args.conformers, {molecule_key(s) for s in needed})
-        test_items = assigned_items(assigned, splits, conformers, nuclei, max_atoms, counts)
-        cases = assigned_cases(test_items, nuclei) + literature_cases(literature, nuclei)
-        lineups = build_lineups(
-            sample_cases(cases, args.seed),
-            formulas,
-            conformers,
-            embed_geometry,
-            max_atoms,
-            args.n_decoys,
-            args.n_positional,
-            args.min_decoys,
-            args.seed,
-            counts,
-            args.max_cases,
-        )
-        logger.info("%d cases with decoys (%s)", len(lineups), dict(counts))
-
-        hose = HoseModel(args.hose_max_radius, args.hose_min_count).fit(
-            hose_training_examples(assigned, splits, nuclei)
-        )
-        predictors: list[Predictor] = [*models, HosePredictor(hose, nuclei)]
-        csp5 = None if args.skip_csp5 else csp5_version()
-        if csp5 is not None:
-            predictors.append(Csp5Predictor(nuclei, str(device), args.batch_size))
-        valid = calibration_items(
-            assigned,
-            splits,
-            conformers,
+    structures = [s for lineup in lineups for s in lineup.structures]
+    solvents = [lineup.case.solvent for lineup in lineups for _ in lineup.structures]
+    rows: list[dict[str, Any]] = []
+    if not lineups:
+        logger.warning("no case kept %d decoys: nothing to rank", options.min_decoys)
+    for predictor in setup.predictors if lineups else ():
+        tic = time.perf_counter()
+        distributions = predictor.predict_distribution(structures, solvents)
+        rows += benchmark_rows(
+            predictor.name,
+            lineups,
+            distributions,
             nuclei,
-            max_atoms,
-            counts,
-            args.calibration_molecules,
-            args.seed,
+            options.error_model,
+            options.match_policy,
         )
-        calibration = calibrate(predictors, valid, nuclei)
-
-        structures = [s for lineup in lineups for s in lineup.structures]
-        solvents = [lineup.case.solvent for lineup in lineups for _ in lineup.structures]
-        rows: list[dict[str, Any]] = []
-        if not lineups:
-            logger.warning("no case kept %d decoys: nothing to rank", args.min_decoys)
-        for predictor in predictors if lineups else ():
-            tic = time.perf_counter()
-            distributions = predictor.predict_distribution(structures, solvents)
-            rows += benchmark_rows(
-                predictor.name, lineups, distributions, nuclei, error_model, args.match_policy
-            )
-            logger.info("%s: %.1f s", predictor.name, time.perf_counter() - tic)
-        table = write_table(rows_to_table(rows, STAGE), args.out, STAGE)
-        accuracy = accuracy_table(pl.from_arrow(table))
-        summary = {
-            "budget": args.budget,
-            "models": [p.name for p in predictors],
-            "csp5": csp5 or ("switched off" if args.skip_csp5 else "not installed"),
-            "nuclei": list(nuclei),
-            "error_model": dataclasses.asdict(error_model) | {"windows": None},
-            "match_policy": args.match_policy,
-            "settings": {
-                "max_cases": args.max_cases,
-                "n_decoys": args.n_decoys,
-                "min_decoys": args.min_decoys,
-                "n_positional": args.n_positional,
-                "seed": args.seed,
-            },
-            "calibration": calibration,
-            "accuracy": accuracy.to_dicts(),
-            "counts": dict(sorted(counts.items())),
-            "wall_seconds": time.perf_counter() - started,
-        }
-        with atomic_path(args.out_summary) as tmp:
-            tmp.write_text(json.dumps(summary, indent=2) + "\n")
-        tracker.log_metrics(
-            {
-                # MLflow names allow no "+": 1H+13C -> 1H_13C
-                f"{r['split']}.{r['model']}.{r['nuclei'].replace('+', '_')}.top{k}": r[f"top{k}"]
-                for r in accuracy.to_dicts()
-                for k in TOP_K
-            }
-            | {"wall_seconds": summary["wall_seconds"]}
-        )
-        tracker.log_dict(summary, "summary.json")
-    logger.info("verify_benchmark: %d rows, %d cases", table.num_rows, len(lineups))
-    return 0
+        logger.info("%s: %.1f s", predictor.name, time.perf_counter() - tic)
+    table = write_table(rows_to_table(rows, STAGE), out, STAGE)
+    accuracy = accuracy_table(pl.from_arrow(table))
+    summary = {
+        "budget": options.budget,
+        "models": [p.name for p in setup.predictors],
+        "csp5": setup.csp5["version"] or setup.csp5["status"],
+        "nuclei": list(nuclei),
+        "error_model": dataclasses.asdict(options.error_model) | {"windows": None},
+        "match_policy": options.match_policy,
+        "settings": {
+            "max_cases": options.max_cases,
+            "n_decoys": options.n_decoys,
+            "min_decoys": options.min_decoys,
+            "n_positional": options.n_positional,
+            "seed": options.seed,
+        },
+        "calibration": setup.calibration,
+        "accuracy": accuracy.to_dicts(),
+        "counts": dict(sorted(counts.items())),
+        "wall_seconds": time.perf_counter() - started,
+    }
+    with atomic_path(out_summary) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
+    logger.info("%s: %d rows, %d cases", STAGE, table.num_rows, len(lineups))
+    return Benchmark(summary, accuracy)

@@ -14,7 +14,6 @@ peak list does not fit a structure's atom count (see :mod:`litshift.verify.assig
 
 from __future__ import annotations
 
-import argparse
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from scipy import stats
 from litshift.chem.nuclei import DEFAULT_WINDOWS
 from litshift.ingest.literature_filters import DEFAULT_LITERATURE_WINDOWS
 
-__all__ = ["LIKELIHOODS", "ErrorModel", "add_error_model_arguments", "error_model_from_args"]
+__all__ = ["LIKELIHOODS", "ErrorModel"]
 
 LIKELIHOODS: tuple[str, ...] = ("gaussian", "student_t")
 
@@ -75,22 +74,3 @@ class ErrorModel:
     @property
     def missing_log_probability(self) -> float:
         return math.log(self.missing_probability)
-
-
-def add_error_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--likelihood``, ``--dof`` and ``--missing-probability`` (defaults: :class:`ErrorModel`)."""
-    parser.add_argument(
-        "--likelihood", choices=LIKELIHOODS, default="student_t", help="DP4 error model"
-    )
-    parser.add_argument("--dof", type=float, default=5.0, help="Student-t degrees of freedom")
-    parser.add_argument(
-        "--missing-probability",
-        type=float,
-        default=0.1,
-        help="probability that an atom group shows no peak (count-mismatch fallback)",
-    )
-
-
-def error_model_from_args(args: argparse.Namespace) -> ErrorModel:
-    """The :class:`ErrorModel` of :func:`add_error_model_arguments`' options."""
-    return ErrorModel(args.likelihood, args.dof, args.missing_probability)

@@ -22,7 +22,7 @@ from litshift.verify.assignment import Assignment, assign
 from litshift.verify.likelihood import ErrorModel
 from litshift.verify.peaks import PeakList
 
-__all__ = ["COMBINED", "CandidateScore", "dp4_probabilities", "score_candidates", "true_rank"]
+__all__ = ["COMBINED", "CandidateScore", "dp4_probabilities", "ranks", "score_candidates"]
 
 #: key of the probability over every measured nucleus together
 COMBINED = "all"
@@ -42,13 +42,12 @@ def dp4_probabilities(log_likelihoods: Sequence[float]) -> np.ndarray:
     return out
 
 
-def true_rank(probabilities: Sequence[float], true_index: int) -> int | None:
-    """1-based rank of candidate ``true_index`` (ties count against it); None if unscored."""
+def ranks(probabilities: Sequence[float]) -> list[int | None]:
+    """Pessimistic 1-based rank of each candidate (a tie counts against it: two candidates
+    sharing the best probability both rank 2); None where unscored (NaN)."""
     values = np.asarray(probabilities, dtype=np.float64)
-    if not np.isfinite(values[true_index]):
-        return None
-    others = np.delete(values, true_index)
-    return 1 + int(np.sum(others[np.isfinite(others)] >= values[true_index]))
+    finite = values[np.isfinite(values)]
+    return [int(np.sum(finite >= v)) if np.isfinite(v) else None for v in values]
 
 
 @dataclass(slots=True)

@@ -1,4 +1,5 @@
-"""Stage ``hose_baseline``: the HOSE lookup per heteronucleus, scored on held-out shift sets.
+"""The HOSE lookup per heteronucleus, scored on held-out shift sets: the work of
+``litshift hose-baseline`` (:mod:`litshift.cli.hose_baseline`, :func:`score_heteronuclei`).
 
 31P and 19F have (almost) no atom-assigned spectra, so their held-out data are molecule-level
 sets: those of the molecules that ``litshift split --heteronuclei`` put into the test split
@@ -10,9 +11,9 @@ evaluate stage scores the literature test set: :func:`litshift.chem.matching.pla
 (training policy) groups the atoms, the group-pooled predictions are sorted against the
 observed shifts and each molecule weighs 1 (:func:`litshift.evaluate.scoring.metrics_table`).
 
-Trained runs with a head for these nuclei (``--models``, config.hetero.yaml's ``hetero``) are
-scored on the same sets the same way, beside HOSE: their predictions for every held-out molecule
-(``--conformers``) go through the same matching and bootstrap. Without ``--models`` HOSE needs no
+Trained runs with a head for these nuclei (config.hetero.yaml's ``hetero``) are scored on the
+same sets the same way, beside HOSE: their predictions for every held-out molecule (on the
+pipeline's conformers) go through the same matching and bootstrap. Without runs HOSE needs no
 conformers, so the baseline runs before (and without) any training. It writes
 ``predictions.parquet`` (schema ``eval_predictions``; ``std`` is NaN: nothing is calibrated
 here), ``metrics.parquet`` (schema ``eval_metrics``) and ``summary.json`` (every count).
@@ -20,23 +21,23 @@ here), ``metrics.parquet`` (schema ``eval_metrics``) and ``summary.json`` (every
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 from rdkit import Chem
 
 from litshift.chem.hose import HoseModel
-from litshift.chem.matching import POLICIES, MatchSkip, plan_match
+from litshift.chem.matching import MatchSkip, plan_match
 from litshift.chem.molecules import MoleculeError, mol_from_smiles, molecule_key
 from litshift.chem.solvents import SOLVENT_CLASSES
-from litshift.cli.tracking import stage_run
 from litshift.data.atom_labels import atom_level_examples
 from litshift.data.conformer_shards import load_conformers
 from litshift.data.datasets import Conformers, Structure
@@ -48,21 +49,30 @@ from litshift.evaluate.metrics import (
     max_similarity,
     pooled_sorted_pairs,
 )
-from litshift.evaluate.scoring import LITERATURE_TEST, WEAK_TEST, metrics_table, pair_rows
+from litshift.evaluate.scoring import (
+    LITERATURE_TEST,
+    WEAK_TEST,
+    ScoringOptions,
+    metrics_table,
+    pair_rows,
+)
 from litshift.evaluate.testsets import hose_training_examples
 from litshift.inference.predictors import ModelPredictor, load_model_predictor
 from litshift.inference.runtime import resolve_device
-from litshift.usage import JSON, PARQUET, UsageError, check_paths
 
 __all__ = [
+    "STAGE",
     "AtomPredictor",
+    "HeteronucleiInputs",
+    "HeteronucleiOptions",
+    "HeteronucleiOutputs",
+    "HeteronucleiScores",
     "fit_hose",
     "hose_atoms",
     "model_atoms",
+    "score_heteronuclei",
     "score_sets",
     "similarity_to_training",
-    "configure_parser",
-    "run",
 ]
 
 logger = logging.getLogger(__name__)
@@ -74,6 +84,68 @@ Example = tuple[str, str, list[tuple[int, float]]]
 #: ``(set, explicit-H molecule, atoms to predict)`` -> per-atom ppm (NaN elsewhere), or why the
 #: set cannot be predicted
 AtomPredictor = Callable[[dict, Chem.Mol, Sequence[int]], np.ndarray | str]
+
+
+@dataclass(frozen=True, slots=True)
+class HeteronucleiInputs:
+    """The files :func:`score_heteronuclei` reads."""
+
+    assigned: Path
+    """Curated ``assigned.parquet``."""
+    splits: Path
+    """``assigned_splits.parquet``."""
+    weak: Path
+    """``weak_train.parquet``: the weak training sets."""
+    unassigned: Path
+    """Curated ``unassigned.parquet``."""
+    literature: Path | None
+    """Curated ``literature.parquet`` (None: no literature sets)."""
+    literature_test_sources: frozenset[str]
+    """Literature sources held out as the literature test set."""
+    literature_test: Path
+    """``literature_test.parquet``."""
+    models: tuple[Path, ...] = ()
+    """``model.pt`` of trained runs with heads for the nuclei, scored beside HOSE."""
+    conformers: Path | None = None
+    """Conformer shards (needed with ``models``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeteronucleiOptions:
+    """Settings of :func:`score_heteronuclei` (no defaults here: the command line's are those of
+    :class:`~litshift.evaluate.predictor_setup.PredictorOptions` and
+    :class:`~litshift.evaluate.scoring.ScoringOptions`)."""
+
+    nuclei: tuple[str, ...]
+    split: str
+    """The held-out split of the assigned split table whose molecules' sets are scored."""
+    hose_max_radius: int
+    hose_min_count: int
+    scoring: ScoringOptions
+    batch_size: int
+    """Molecules per batch of the trained models."""
+    device: str
+    """Device of the trained models."""
+
+
+@dataclass(frozen=True, slots=True)
+class HeteronucleiOutputs:
+    """The files :func:`score_heteronuclei` writes."""
+
+    predictions: Path
+    metrics: Path
+    summary: Path
+
+
+@dataclass(slots=True)
+class HeteronucleiScores:
+    """What :func:`score_heteronuclei` wrote, for the caller to log."""
+
+    summary: dict[str, Any]
+    """The content of ``summary.json``."""
+    metrics: pl.DataFrame
+    """The ``eval_metrics`` rows."""
+    n_predictions: int
 
 
 def fit_hose(
@@ -227,139 +299,69 @@ def score_sets(
     return rows, counts
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--assigned", required=True, help="curated assigned.parquet")
-    parser.add_argument("--splits", required=True, help="assigned_splits.parquet")
-    parser.add_argument("--weak", required=True, help="weak_train.parquet")
-    parser.add_argument("--unassigned", required=True, help="curated unassigned.parquet")
-    parser.add_argument("--literature", default=None, help="curated literature.parquet")
-    parser.add_argument(
-        "--literature-test-sources",
-        default="",
-        help="comma-separated literature sources held out as the literature test set",
+def score_heteronuclei(
+    inputs: HeteronucleiInputs, outputs: HeteronucleiOutputs, options: HeteronucleiOptions
+) -> HeteronucleiScores:
+    """Fit HOSE per nucleus, score it (and the runs of ``inputs.models``) on the held-out
+    weak and literature sets, and write the predictions, the metrics and the summary."""
+    nuclei = list(options.nuclei)
+    scoring = options.scoring
+    assigned = read_table(inputs.assigned, "assigned")
+    splits = read_table(inputs.splits, "splits")
+    train = pl.from_arrow(read_table(inputs.weak, "weak")).filter(pl.col("nucleus").is_in(nuclei))
+    hose, examples, counts = fit_hose(
+        hose_training_examples(assigned, splits, nuclei),
+        train.to_dicts(),
+        nuclei,
+        options.hose_max_radius,
+        options.hose_min_count,
     )
-    parser.add_argument("--literature-test", required=True, help="literature_test.parquet")
-    parser.add_argument("--nuclei", required=True, help="comma-separated nuclei, e.g. 31P,19F")
-    parser.add_argument("--split", default="test", help="held-out split scored (default: test)")
-    parser.add_argument(
-        "--match-policy",
-        choices=POLICIES,
-        default="litshift",
-        help="count-mismatch policy of the sorted matching (the training one)",
+    weak, _ = weak_sources(
+        read_table(inputs.unassigned, "unassigned"),
+        read_table(inputs.literature, "literature") if inputs.literature else None,
+        set(inputs.literature_test_sources),
     )
-    parser.add_argument("--hose-max-radius", type=int, default=4, help="largest HOSE sphere")
-    parser.add_argument(
-        "--hose-min-count", type=int, default=1, help="fewest training atoms a code needs"
+    held_out = pl.from_arrow(splits).filter(pl.col("split") == options.split)
+    sets = {
+        WEAK_TEST: weak.filter(
+            pl.col("nucleus").is_in(nuclei),
+            pl.col("connectivity_key").is_in(held_out["connectivity_key"].implode()),
+        ).to_dicts(),
+        LITERATURE_TEST: pl.from_arrow(read_table(inputs.literature_test, "weak"))
+        .filter(pl.col("nucleus").is_in(nuclei))
+        .to_dicts(),
+    }
+    queries = [(s["nucleus"], s["smiles"]) for rows in sets.values() for s in rows]
+    similarity = similarity_to_training(
+        examples, queries, scoring.fingerprint_radius, scoring.fingerprint_bits
     )
-    parser.add_argument("--fingerprint-radius", type=int, default=2, help="Morgan radius")
-    parser.add_argument("--fingerprint-bits", type=int, default=2048, help="Morgan bits")
-    parser.add_argument("--similarity-bins", default="0.5,0.7", help="max-Tanimoto bin edges")
-    parser.add_argument("--n-bootstrap", type=int, default=1000, help="bootstrap replicates")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--budget", default="manual", help="config label shown with the numbers")
-    parser.add_argument(
-        "--models",
-        nargs="*",
-        default=[],
-        help="model.pt of trained runs with heads for --nuclei, scored beside HOSE",
-    )
-    parser.add_argument("--conformers", default=None, help="conformer shards (with --models)")
-    parser.add_argument("--device", default="cpu", help="device of the models")
-    parser.add_argument("--batch-size", type=int, default=64, help="molecules per model batch")
-    parser.add_argument("--out-predictions", required=True, help="predictions.parquet to write")
-    parser.add_argument("--out-metrics", required=True, help="metrics.parquet to write")
-    parser.add_argument("--out-summary", required=True, help="summary.json to write")
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.models and args.conformers is None:
-        raise UsageError("--models needs --conformers")
-    check_paths(
-        inputs={
-            "--assigned": args.assigned,
-            "--splits": args.splits,
-            "--weak": args.weak,
-            "--unassigned": args.unassigned,
-            "--literature": args.literature,
-            "--literature-test": args.literature_test,
-            "--models": args.models,
-        },
-        input_dirs={"--conformers": args.conformers},
-        outputs={
-            "--out-predictions": (args.out_predictions, PARQUET),
-            "--out-metrics": (args.out_metrics, PARQUET),
-            "--out-summary": (args.out_summary, JSON),
-        },
-    )
-    nuclei = [n for n in args.nuclei.split(",") if n]
-    edges = [float(e) for e in args.similarity_bins.split(",")]
-    params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models"}}
-    params["models"] = [Path(p).parent.name for p in args.models]
-    with stage_run(STAGE, params) as tracker:
-        assigned = read_table(args.assigned, "assigned")
-        splits = read_table(args.splits, "splits")
-        train = pl.from_arrow(read_table(args.weak, "weak")).filter(pl.col("nucleus").is_in(nuclei))
-        hose, examples, counts = fit_hose(
-            hose_training_examples(assigned, splits, nuclei),
-            train.to_dicts(),
-            nuclei,
-            args.hose_max_radius,
-            args.hose_min_count,
+    all_sets = [s for rows in sets.values() for s in rows]
+    predictors = {"HOSE": hose_atoms(hose)}
+    if inputs.models:
+        if inputs.conformers is None:
+            raise ValueError("trained models need the conformers")
+        conformers = load_conformers(
+            inputs.conformers, {molecule_key(s["smiles"]) for s in all_sets}
         )
-        weak, _ = weak_sources(
-            read_table(args.unassigned, "unassigned"),
-            read_table(args.literature, "literature") if args.literature else None,
-            {s for s in args.literature_test_sources.split(",") if s},
-        )
-        held_out = pl.from_arrow(splits).filter(pl.col("split") == args.split)
-        sets = {
-            WEAK_TEST: weak.filter(
-                pl.col("nucleus").is_in(nuclei),
-                pl.col("connectivity_key").is_in(held_out["connectivity_key"].implode()),
-            ).to_dicts(),
-            LITERATURE_TEST: pl.from_arrow(read_table(args.literature_test, "weak"))
-            .filter(pl.col("nucleus").is_in(nuclei))
-            .to_dicts(),
-        }
-        queries = [(s["nucleus"], s["smiles"]) for rows in sets.values() for s in rows]
-        similarity = similarity_to_training(
-            examples, queries, args.fingerprint_radius, args.fingerprint_bits
-        )
-        all_sets = [s for rows in sets.values() for s in rows]
-        predictors = {"HOSE": hose_atoms(hose)}
-        if args.models:
-            conformers = load_conformers(
-                args.conformers, {molecule_key(s["smiles"]) for s in all_sets}
+        for path in inputs.models:
+            model = load_model_predictor([path], resolve_device(options.device))
+            model = dataclasses.replace(model, nuclei=tuple(nuclei), batch_size=options.batch_size)
+            predictors[model.name] = model_atoms(model, all_sets, conformers)
+    rows: list[dict] = []
+    for name, predict in predictors.items():
+        for split, split_sets in sets.items():
+            split_rows, split_counts = score_sets(
+                name, predict, split_sets, split, scoring.match_policy, similarity
             )
-            for path in args.models:
-                model = load_model_predictor([Path(path)], resolve_device(args.device))
-                model = dataclasses.replace(model, nuclei=tuple(nuclei), batch_size=args.batch_size)
-                predictors[model.name] = model_atoms(model, all_sets, conformers)
-        rows: list[dict] = []
-        for name, predict in predictors.items():
-            for split, split_sets in sets.items():
-                split_rows, split_counts = score_sets(
-                    name, predict, split_sets, split, args.match_policy, similarity
-                )
-                rows += split_rows
-                counts.update(split_counts)
-        predictions = write_table(
-            rows_to_table(rows, "eval_predictions"), args.out_predictions, "eval_predictions"
-        )
-        metrics = metrics_table(
-            pl.from_arrow(predictions), edges, args.n_bootstrap, args.seed, args.budget
-        )
-        write_table(metrics.to_arrow(), args.out_metrics, "eval_metrics")
-        summary = {"nuclei": nuclei, "split": args.split, "counts": dict(sorted(counts.items()))}
-        with atomic_path(args.out_summary) as tmp:
-            tmp.write_text(json.dumps(summary, indent=2) + "\n")
-        headline = metrics.filter(pl.col("breakdown") == "all")
-        tracker.log_metrics(
-            {
-                f"{r['model']}.{r['split']}.mae.{r['nucleus']}": r["mae"]
-                for r in headline.iter_rows(named=True)
-            }
-        )
-        tracker.log_dict(summary, "summary.json")
+            rows += split_rows
+            counts.update(split_counts)
+    predictions = write_table(
+        rows_to_table(rows, "eval_predictions"), outputs.predictions, "eval_predictions"
+    )
+    metrics = metrics_table(pl.from_arrow(predictions), scoring)
+    write_table(metrics.to_arrow(), outputs.metrics, "eval_metrics")
+    summary = {"nuclei": nuclei, "split": options.split, "counts": dict(sorted(counts.items()))}
+    with atomic_path(outputs.summary) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2) + "\n")
     logger.info("%s: %d predictions, %s", STAGE, predictions.num_rows, dict(counts))
-    return 0
+    return HeteronucleiScores(summary, metrics, predictions.num_rows)

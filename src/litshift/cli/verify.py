@@ -2,49 +2,44 @@
 
 Peaks come from ``--peaks`` / ``--peaks-file`` (text or JSON) or from a literature paragraph
 (``--paragraph`` / ``--paragraph-file``, which also gives the solvent); candidates from
-``--smiles`` (repeatable) and ``--candidates``. Each candidate is embedded, predicted with a
-calibrated uncertainty by the model (several ``--model`` = a deep ensemble), matched to the
-peaks with the training count-mismatch policy and scored DP4-style
-(:mod:`litshift.verify.scoring`). Bad input stops with a message before any work; a candidate
-that cannot be used is listed as rejected, with the reason, and the others are still ranked.
-A candidate outside the model's training domain (:mod:`litshift.inference.domain`) is scored
-with its std widened like ``litshift predict``'s, flagged in the table and the JSON, or
-rejected with ``--strict``.
+``--smiles`` (repeatable) and ``--candidates``; the model from ``--model`` (several = a deep
+ensemble). :func:`litshift.verify.ranking.rank_candidates` scores them; this module prints the
+table, writes ``--json`` and ``--svg-dir``. Bad input stops with a message before any work; a
+candidate that cannot be used is listed as rejected, with the reason, and the others are still
+ranked. A candidate outside the model's training domain is flagged in the table and the JSON,
+or rejected with ``--strict``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
-from litshift.chem.conformers import embed_geometry
 from litshift.chem.matching import POLICIES
 from litshift.chem.solvents import classify
 from litshift.cli.predict import model_paths
+from litshift.cli.predictors import add_error_model_arguments, error_model_from_args
 from litshift.data.io import atomic_path
 from litshift.inference.domain import OUT_OF_DOMAIN_STD_FACTOR
-from litshift.inference.molecules import domain_summary, domain_verdict
+from litshift.inference.molecules import domain_summary
+from litshift.inference.predictors import load_model_predictor
+from litshift.inference.runtime import resolve_device
 from litshift.inference.shipped import PIPELINE_MODEL
 from litshift.usage import UsageError, check_device, check_directory, check_input, check_output
-from litshift.verify.candidates import prepare_candidates, read_candidates_file
-from litshift.verify.likelihood import add_error_model_arguments, error_model_from_args
+from litshift.verify.candidates import read_candidates_file
 from litshift.verify.peaks import (
     MeasuredSpectrum,
     PeakInputError,
-    drop_residual_lines,
     parse_peaks_text,
     peaks_from_paragraph,
     read_peaks_file,
 )
-from litshift.verify.render import candidate_svg, ranking, report_json, text_report
-from litshift.verify.scoring import score_candidates
+from litshift.verify.ranking import VerificationError, rank_candidates
+from litshift.verify.render import candidate_svg, ranking, text_report
 
 __all__ = ["configure_parser", "run"]
-
-logger = logging.getLogger(__name__)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -117,13 +112,10 @@ def _check_arguments(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from litshift.inference.predictors import load_model_predictor
-    from litshift.inference.runtime import resolve_device
-
     _check_arguments(args)
     try:
         measured = _measured(args)
-        model = error_model_from_args(args)
+        error_model = error_model_from_args(args)
     except (PeakInputError, OSError, ValueError) as err:
         raise UsageError(str(err)) from None
     solvent, solvent_class = classify(args.solvent or measured.solvent_text)
@@ -141,64 +133,20 @@ def run(args: argparse.Namespace) -> int:
         predictor = load_model_predictor(paths, resolve_device(args.device))
     except (OSError, ValueError) as err:
         raise SystemExit(f"litshift verify: cannot load the model: {err}") from None
-    missing = [n for n in measured.peaks if n not in predictor.nuclei]
-    if missing:
-        # scoring the other nuclei alone would rank candidates on part of the evidence
-        raise SystemExit(
-            f"litshift verify: the model has no {', '.join(missing)} head (it predicts "
-            f"{', '.join(predictor.nuclei)}); give a model trained with those nuclei "
-            "(config.hetero.yaml) or leave their peaks out"
+    try:
+        result = rank_candidates(
+            predictor, measured, solvent, items, error_model, args.match_policy, args.strict
         )
-    peaks, ignored = {}, {}
-    for nucleus, peak_list in measured.peaks.items():
-        kept, residual = drop_residual_lines(peak_list, solvent)
-        if residual:
-            logger.warning("%s: %s dropped as %s residual lines", nucleus, residual, solvent)
-            ignored[nucleus] = residual
-        if kept.shifts:
-            peaks[nucleus] = kept
-    if not peaks:
-        raise SystemExit(
-            f"litshift verify: no peaks of a nucleus the model predicts {predictor.nuclei}"
-        )
-    candidates, rejected = prepare_candidates(items, solvent, embed_geometry, predictor.max_atoms)
-    verdicts = [predictor.outside_domain(c.mol_h) for c in candidates]
-    if args.strict:
-        for candidate, verdict in zip(candidates, verdicts, strict=True):
-            if verdict:
-                reason = f"outside the model's domain: {'; '.join(verdict)}"
-                rejected.append(
-                    {"name": candidate.name, "smiles": candidate.molecule.smiles, "reason": reason}
-                )
-        kept = [i for i, v in enumerate(verdicts) if not v]
-        candidates, verdicts = [candidates[i] for i in kept], [verdicts[i] for i in kept]
-    for entry in rejected:
-        logger.warning("candidate %s rejected: %s", entry["name"], entry["reason"])
-    if not candidates:
-        raise SystemExit("litshift verify: no usable candidate (see the rejections above)")
-    distributions = predictor.predict_distribution(
-        [c.molecule.structure for c in candidates], [solvent] * len(candidates)
-    )
-    # outside the domain the intervals widen as in litshift predict, so the likelihood of a
-    # poorly known candidate is not overconfident
-    widen = [OUT_OF_DOMAIN_STD_FACTOR if v else 1.0 for v in verdicts]
-    scores = score_candidates(
-        [c.mol_h for c in candidates],
-        [d.mean for d in distributions],
-        [d.std * w for d, w in zip(distributions, widen, strict=True)],
-        predictor.nuclei,
-        peaks,
-        model,
-        args.match_policy,
-    )
-    print(text_report(candidates, scores, list(peaks), rejected))
-    for candidate, verdict in zip(candidates, verdicts, strict=True):
+    except VerificationError as err:
+        raise SystemExit(f"litshift verify: {err}") from None
+    print(text_report(result.candidates, result.scores, list(result.peaks), result.rejected))
+    for candidate, verdict in zip(result.candidates, result.verdicts, strict=True):
         if verdict:
             print(
                 f"outside the model's domain: {candidate.name} ({'; '.join(verdict)}); "
                 f"std widened {OUT_OF_DOMAIN_STD_FACTOR:g}x"
             )
-    summary = domain_summary(verdicts)
+    summary = domain_summary(result.verdicts)
     if summary:
         print(f"litshift verify: {summary}", file=sys.stderr)
     if args.json:
@@ -207,25 +155,20 @@ def run(args: argparse.Namespace) -> int:
             "solvent_class": solvent_class,
             "models": [str(p) for p in paths],
             "error_model": {
-                "likelihood": model.likelihood,
-                "dof": model.dof,
-                "missing_probability": model.missing_probability,
+                "likelihood": error_model.likelihood,
+                "dof": error_model.dof,
+                "missing_probability": error_model.missing_probability,
             },
             "match_policy": args.match_policy,
-            "residual_lines_dropped": ignored,
         }
-        document = report_json(candidates, scores, peaks, rejected, settings)
-        by_smiles = {c.smiles: domain_verdict(v) for c, v in zip(candidates, verdicts, strict=True)}
-        for entry in document["candidates"]:
-            entry["in_domain"], entry["domain_reason"] = by_smiles[entry["canonical_smiles"]]
         with atomic_path(args.json) as tmp:
-            tmp.write_text(json.dumps(document, indent=2) + "\n")
+            tmp.write_text(json.dumps(result.to_json(settings), indent=2) + "\n")
     if args.svg_dir:
         directory = Path(args.svg_dir)
         directory.mkdir(parents=True, exist_ok=True)
-        for rank, score in enumerate(ranking(scores), start=1):
-            svg = candidate_svg(candidates[score.index], score, predictor.nuclei, args.worst)
+        for rank, score in enumerate(ranking(result.scores), start=1):
+            svg = candidate_svg(result.candidates[score.index], score, predictor.nuclei, args.worst)
             (directory / f"{rank:02d}_{score.index:03d}.svg").write_text(svg)
-    if rejected:
-        print(f"{len(rejected)} candidate(s) rejected", file=sys.stderr)
+    if result.rejected:
+        print(f"{len(result.rejected)} candidate(s) rejected", file=sys.stderr)
     return 0
