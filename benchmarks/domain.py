@@ -39,8 +39,8 @@ from litshift.data.datasets import LabeledExample  # noqa: E402
 from litshift.inference.domain import build_domain, domain_reasons  # noqa: E402
 from litshift.inference.predictors import ModelPredictor, calibrate_model  # noqa: E402
 from litshift.inference.uncertainty import coverage, z_value  # noqa: E402
-from litshift.train.command import load_data  # noqa: E402
 from litshift.train.config import TrainConfig  # noqa: E402
+from litshift.train.examples import load_data  # noqa: E402
 from litshift.train.trainer import train  # noqa: E402
 
 

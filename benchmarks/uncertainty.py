@@ -46,8 +46,8 @@ from litshift.inference.uncertainty import (  # noqa: E402
     gaussian_nll,
     spearman,
 )
-from litshift.train.command import load_data  # noqa: E402
 from litshift.train.config import TrainConfig  # noqa: E402
+from litshift.train.examples import load_data  # noqa: E402
 from litshift.train.trainer import train  # noqa: E402
 
 Predictions = list[ShiftDistribution]

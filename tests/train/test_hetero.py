@@ -6,7 +6,6 @@ those heads."""
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 import numpy as np
 import polars as pl
@@ -19,10 +18,11 @@ from litshift.data.datasets import build_atom_labeled, target_scaler
 from litshift.data.io import rows_to_table, write_table
 from litshift.data.weak_filters import WeakFilters
 from litshift.evaluate.scoring import ASSIGNED_TEST
-from litshift.report.page import _hetero_headline, _Metrics
-from litshift.train import command
-from litshift.train.command import load_data
+from litshift.report.page import hetero_table
+from litshift.report.records import MetricsIndex, hetero_headline
+from litshift.train import examples as train_examples
 from litshift.train.config import TrainConfig
+from litshift.train.examples import load_data
 from tests.training_data import (
     HETERO_SETS,
     TEST_MODEL,
@@ -61,13 +61,13 @@ def _rows(split: str) -> list[dict]:
 
 def test_max_weak_counts_only_the_sets_of_the_models_nuclei(inputs, monkeypatch) -> None:
     requested: set[str] = set()
-    real = command.load_conformers
+    real = train_examples.load_conformers
 
     def spy(directory, keys):
         requested.update(keys)
         return real(directory, keys)
 
-    monkeypatch.setattr(command, "load_conformers", spy)
+    monkeypatch.setattr(train_examples, "load_conformers", spy)
     weak = pq.read_table(inputs.weak)
     own = sum(n in {"1H", "13C"} for n in weak.column("nucleus").to_pylist())
     assert own < weak.num_rows  # the 31P/19F sets are there, and would eat into the cap
@@ -201,9 +201,9 @@ def test_hose_baseline_scores_the_trained_heads_on_the_same_sets(inputs, models,
     counts = json.loads((tmp_path / "summary.json").read_text())["counts"]
     assert counts["plain.weak_test.skipped.31P.no_head"] == 1
     assert counts["hetero.weak_test.scored.19F"] == 1
-    headline = _hetero_headline(
-        SimpleNamespace(tables={"hose_baseline_metrics": pl.scan_parquet(out["metrics"])}),
-        _Metrics(
+    record = hetero_headline(
+        {"hose_baseline_metrics": pl.scan_parquet(out["metrics"])},
+        MetricsIndex(
             pl.DataFrame(
                 [
                     {"model": model, "split": ASSIGNED_TEST, "level": "atom", "nucleus": nucleus}
@@ -214,7 +214,10 @@ def test_hose_baseline_scores_the_trained_heads_on_the_same_sets(inputs, models,
             ),
             ["supervised", "hetero"],
         ),
+        "supervised",
     )
+    assert record is not None
+    headline = hetero_table(record)
     assert 'id="headline-heteronuclei"' in headline and "vs HOSE" in headline
     assert ">2.28<" in headline  # the paper's 19F figure, for reference
     assert "hetero 13C 2.000 (supervised 1.500)" in headline

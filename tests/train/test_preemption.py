@@ -18,8 +18,8 @@ import torch
 from litshift.cli import main
 from litshift.model.checkpoint import load_checkpoint
 from litshift.train import trainer
-from litshift.train.command import load_data
 from litshift.train.config import TrainConfig
+from litshift.train.examples import load_data
 from litshift.train.preemption import TrainingPreempted, stop_signals
 from litshift.train.resume import FINISHED
 from tests.conftest import REPO

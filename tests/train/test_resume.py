@@ -15,8 +15,8 @@ import torch
 from litshift.cli import main
 from litshift.model.checkpoint import load_checkpoint, save_checkpoint
 from litshift.train import trainer
-from litshift.train.command import load_data
 from litshift.train.config import TrainConfig
+from litshift.train.examples import load_data
 from litshift.train.resume import (
     FINISHED,
     clear_checkpoints,
@@ -55,7 +55,7 @@ def _weights(path: Path) -> dict[str, torch.Tensor]:
 def test_a_killed_run_resumes_at_its_last_checkpoint_and_ends_like_an_uninterrupted_one(
     inputs, tmp_path, monkeypatch, caplog
 ) -> None:
-    caplog.set_level(logging.INFO, logger="litshift.train.command")
+    caplog.set_level(logging.INFO, logger="litshift.train.run")
     assert _train(inputs, tmp_path / "full") == 0
 
     save = trainer.save_checkpoint
@@ -102,7 +102,7 @@ def test_a_killed_run_resumes_at_its_last_checkpoint_and_ends_like_an_uninterrup
 def test_a_killed_run_rerun_with_other_params_starts_afresh(
     inputs, tmp_path, monkeypatch, caplog
 ) -> None:
-    caplog.set_level(logging.INFO, logger="litshift.train.command")
+    caplog.set_level(logging.INFO, logger="litshift.train.run")
     save = trainer.save_checkpoint
 
     def save_then_die(state, path) -> None:

@@ -18,8 +18,8 @@ from litshift.model.checkpoint import (
     save_checkpoint,
 )
 from litshift.model.transformer import ShiftTransformer
-from litshift.train.command import load_data
 from litshift.train.config import TrainConfig
+from litshift.train.examples import load_data
 from litshift.train.trainer import TrainData, TrainingDivergedError, train
 from tests.training_data import TEST_MODEL, config_json, write_training_inputs
 

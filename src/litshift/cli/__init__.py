@@ -54,9 +54,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "3D conformers: embed one shard of molecules.parquet (cached) | gather the manifest",
     ),
     "concat": ("litshift.cli.concat", "concatenate tables of one schema (gathers)"),
-    "train": ("litshift.train.command", "train one run: assigned + weak spectra -> model.pt"),
+    "train": ("litshift.cli.train", "train one run: assigned + weak spectra -> model.pt"),
     "launch": (
-        "litshift.train.launch",
+        "litshift.cli.launch",
         "run a command data-parallel: torchrun on one node, one torchrun per SLURM node",
     ),
     "predict": ("litshift.cli.predict", "predict NMR shifts for SMILES with a trained model"),
@@ -77,11 +77,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "HOSE per heteronucleus (31P, 19F) scored on held-out molecule-level shift sets",
     ),
     "summarize-ablations": (
-        "litshift.evaluate.ablations_stage",
+        "litshift.cli.summarize_ablations",
         "ablation runs x seeds -> validation MAE mean and spread (ablations/summary.parquet)",
     ),
     "release": (
-        "litshift.release.command",
+        "litshift.cli.release",
         "package a finished run as the shipped release model, with its model card",
     ),
     "report": ("litshift.report.command", "render results/report.html from the pipeline outputs"),

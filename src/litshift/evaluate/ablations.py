@@ -5,7 +5,8 @@ one seed's number says little at a small budget, so the report shows the mean wi
 spread instead. :func:`read_seed_run` reads one run folder (``config.json``, ``metrics.json``
 written by ``litshift train``); :func:`summarize` is pure and returns rows of the
 ``ablation_summary`` schema (:mod:`litshift.data.schemas`): one per run, nucleus and solvent
-class (``all`` = every validation atom of the nucleus).
+class (``all`` = every validation atom of the nucleus). :func:`write_summary` is the whole of
+``litshift summarize-ablations``: run folders in, the summary table out.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from litshift.data.io import write_table
 from litshift.train.ablations import parse_name
 
-__all__ = ["SUMMARY", "SeedRun", "read_seed_run", "summarize"]
+__all__ = ["SUMMARY", "SeedRun", "read_seed_run", "summarize", "write_summary"]
 
 #: the summary's path under the results directory
 SUMMARY = "ablations/summary.parquet"
@@ -128,3 +130,18 @@ def summarize(
                 }
             )
     return rows
+
+
+def write_summary(
+    run_dirs: Iterable[str | Path],
+    out: str | Path,
+    seeds: Sequence[int] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> int:
+    """Summarize the run folders (``<run>_seed<seed>``) into the schema-checked
+    ``ablation_summary`` table at ``out``; returns its number of rows.
+
+    ``seeds`` and ``overrides`` as for :func:`summarize`.
+    """
+    rows = summarize((read_seed_run(path) for path in run_dirs), seeds, overrides)
+    return write_table(rows, out, "ablation_summary").num_rows

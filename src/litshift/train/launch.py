@@ -1,7 +1,8 @@
-"""``litshift launch``: run a litshift command data-parallel on one node or across SLURM nodes.
+"""How ``litshift launch`` runs a litshift command data-parallel, on one node or across SLURM
+nodes.
 
 ``litshift launch --nodes N --procs-per-node P --cpus-per-node C -- train ARGS...`` replaces
-itself with
+itself with (:func:`launch_plan`)
 
 - ``litshift train ARGS`` when N = P = 1;
 - ``torchrun --standalone --nproc_per_node P -m litshift.cli train ARGS`` when N = 1;
@@ -26,10 +27,6 @@ no torch, so the Snakefile can use it.
 
 from __future__ import annotations
 
-import argparse
-import logging
-import os
-import shlex
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -37,15 +34,12 @@ from collections.abc import Mapping, Sequence
 __all__ = [
     "TORCHRUN_SIGNALS",
     "LaunchError",
-    "configure_parser",
     "launch_argv",
+    "launch_plan",
     "rendezvous_port",
-    "run",
     "srun_env",
     "train_resources",
 ]
-
-logger = logging.getLogger(__name__)
 
 #: SLURM variables a nested srun keeps: the allocation's identity, not the outer step's shape
 _KEEP_SLURM = frozenset(
@@ -163,33 +157,26 @@ def _first_host(env: Mapping[str, str]) -> str | None:
     return hosts[0]
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--nodes", type=int, default=1, help="nodes (several: SLURM only)")
-    parser.add_argument(
-        "--procs-per-node", type=int, default=1, help="processes per node (one per GPU)"
-    )
-    parser.add_argument(
-        "--cpus-per-node", type=int, default=1, help="CPUs of the job on each node (srun -c)"
-    )
-    parser.add_argument(
-        "command", nargs=argparse.REMAINDER, help="-- then the litshift command, e.g. train ..."
-    )
+def launch_plan(
+    command: Sequence[str],
+    nodes: int,
+    procs_per_node: int,
+    cpus_per_node: int,
+    env: Mapping[str, str],
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and the environment that run ``litshift COMMAND`` in this layout, from
+    a process whose environment is ``env``.
 
-
-def run(args: argparse.Namespace) -> int:
-    """Replace this process by the launcher (its exit status is the job's)."""
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    env = dict(os.environ)
-    multi_node = args.nodes > 1
+    Several nodes take the SLURM allocation's first node and id from ``env`` and leave the outer
+    step's settings out of the nested ``srun``'s environment (:func:`srun_env`).
+    """
+    multi_node = nodes > 1
     argv = launch_argv(
         command,
-        args.nodes,
-        args.procs_per_node,
-        args.cpus_per_node,
+        nodes,
+        procs_per_node,
+        cpus_per_node,
         first_host=_first_host(env) if multi_node else None,
         job_id=env.get("SLURM_JOB_ID"),
     )
-    logger.info("launch: %s", shlex.join(argv))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execvpe(argv[0], argv, srun_env(env) if multi_node else env)
+    return argv, srun_env(env) if multi_node else dict(env)

@@ -31,7 +31,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -69,7 +69,7 @@ from litshift.train.losses import (
     sorted_matching_loss,
     sorted_matching_residuals,
 )
-from litshift.train.preemption import TrainingPreempted, stop_signals
+from litshift.train.preemption import StopRequest, TrainingPreempted, stop_signals
 from litshift.train.schedule import learning_rate, weak_weight
 
 __all__ = [
@@ -313,6 +313,268 @@ class _Progress:
     """Sums since the last evaluation: L_atom, L_mol, molecules, seconds (this process)."""
 
 
+@dataclass(slots=True)
+class _Session:
+    """What one training session works on: the model and its optimizer, the step plan, and
+    the progress it continues from (saved in every checkpoint)."""
+
+    model: ShiftTransformer
+    train_model: nn.Module
+    """``model`` as it is trained: wrapped in DDP and/or ``torch.compile`` when asked for."""
+    optimizer: torch.optim.Optimizer
+    ema: WeightAverage | None
+    device: torch.device
+    rank: int
+    world: int
+    total_steps: int
+    warmup_steps: int
+    eval_every: int
+    steps_per_epoch: int
+    progress: _Progress
+    description: dict[str, Any]
+    """Self-description saved in every checkpoint (configs, scaler, the caller's)."""
+    last_path: Path
+    best_path: Path
+
+    def checkpoint_state(self, with_optimizer: bool) -> dict[str, Any]:
+        """The weights and self-description; with the optimizer, RNG and progress: resumable."""
+        progress = self.progress
+        state = {
+            **self.description,
+            "model": self.model.state_dict(),
+            "step": progress.step,
+            "best_metric": progress.best_metric,
+            "best_step": progress.best_step,
+        }
+        if with_optimizer:
+            state |= {
+                "optimizer": self.optimizer.state_dict(),
+                "progress": asdict(progress),
+                "rng": _rng_state(),
+                "world_size": self.world,
+                "total_steps": self.total_steps,
+            }
+            if self.ema is not None:
+                state["ema"] = self.ema.state_dict()
+        return state
+
+
+class _StepStats(NamedTuple):
+    """One optimizer step, for the progress bar and the session's throughput."""
+
+    lr: float
+    loss: float
+    molecules: int
+    """Molecules of this process's batches."""
+    seconds: float
+    signum: float
+    """The stop signal any process had received by the step's check (0: none)."""
+
+
+def _set_up(
+    config: TrainConfig,
+    data: TrainData,
+    out_dir: str | Path,
+    resume: bool,
+    description: dict[str, Any] | None,
+) -> _Session:
+    """Build the model (fine-tuned from ``init_from``, or resumed from ``last.pt``), its
+    optimizer and the step plan."""
+    rank, world = rank_world()
+    local_rank = int(os.environ.get("LOCAL_RANK", rank))
+    device = resolve_device(config.device, local_rank)
+    ckpt_dir = Path(out_dir) / "checkpoints"
+    if rank == 0:
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+
+    if config.uses_labeled and not data.train:
+        raise ValueError(f"mode {config.mode!r} needs labeled training molecules; none were built")
+    if config.uses_weak and not data.weak:
+        raise ValueError(f"mode {config.mode!r} needs weak molecules; none were built")
+    if not data.valid:
+        raise ValueError("no validation molecules: early stopping and model selection need them")
+
+    model_config = build_model_config(config)
+    torch.manual_seed(config.seed)
+    model = ShiftTransformer(model_config)
+    mean, std = target_scaler(data.train, len(model_config.nuclei))
+    model.set_target_scaler(torch.as_tensor(mean), torch.as_tensor(std))
+    if config.init_from is not None and not resume:
+        # fine-tuning: the weights (and their target scaler) of a trained run of this architecture
+        start_state = load_checkpoint(config.init_from)
+        check_architecture(start_state["model_config"], model_config)
+        model.load_state_dict(start_state["model"])
+        mean, std = model.shift_mean.numpy(), model.shift_std.numpy()
+        logger.info("initialized from %s (step %s)", config.init_from, start_state.get("step"))
+    model.to(device)
+    optimizer = model.configure_optimizer(config.lr, config.weight_decay)
+    ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None
+
+    steps_per_epoch = math.ceil(max(len(data.train), 1) / (config.batch_labeled * world))
+    total_steps = config.epochs * steps_per_epoch
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+
+    progress = _Progress()
+    last_path = ckpt_dir / "last.pt"
+    if resume:
+        state = load_checkpoint(last_path)
+        check_architecture(state["model_config"], model_config)
+        if state["world_size"] != world:
+            logger.warning(
+                "resuming a %d-process run with %d processes: batches differ from an "
+                "uninterrupted run",
+                state["world_size"],
+                world,
+            )
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if ema is not None:
+            ema.load_state_dict(state["ema"])
+        progress = _Progress(**state["progress"])
+        _set_rng_state(state["rng"])
+        logger.info("resumed from %s at step %d of %d", last_path, progress.step, total_steps)
+
+    train_model: nn.Module = model
+    if world > 1:
+        train_model = DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+    if config.compile:
+        train_model = torch.compile(train_model)
+
+    return _Session(
+        model=model,
+        train_model=train_model,
+        optimizer=optimizer,
+        ema=ema,
+        device=device,
+        rank=rank,
+        world=world,
+        total_steps=total_steps,
+        warmup_steps=int(config.warmup_frac * total_steps),
+        eval_every=config.eval_every or steps_per_epoch,
+        steps_per_epoch=steps_per_epoch,
+        progress=progress,
+        description={
+            "model_config": asdict(model_config),
+            "train_config": config.to_dict(),
+            "scaler": {"mean": mean.tolist(), "std": std.tolist()},
+            **(description or {}),
+        },
+        last_path=last_path,
+        best_path=ckpt_dir / "best.pt",
+    )
+
+
+def _train_step(
+    s: _Session,
+    config: TrainConfig,
+    labeled_iter: Iterator[LabeledBatch] | None,
+    weak_iter: Iterator[WeakBatch] | None,
+    stop: StopRequest,
+) -> _StepStats:
+    """One optimizer step on the next labeled and weak batches; adds to the running sums."""
+    progress, model, device = s.progress, s.model, s.device
+    tick = time.perf_counter()
+    labeled = _to(next(labeled_iter), device) if labeled_iter is not None else None
+    weak = _to(next(weak_iter), device) if weak_iter is not None else None
+    lr = learning_rate(progress.step, s.total_steps, config.lr, s.warmup_steps, config.min_lr_ratio)
+    for group in s.optimizer.param_groups:
+        group["lr"] = lr
+
+    with autocast(device, config.precision):
+        out = s.train_model(*_merge_inputs(labeled, weak), with_log_std=model.has_scale_head)
+    pred, log_std = out if model.has_scale_head else (out, None)  # (B1 + B2, N, K) each
+    l_atom, l_mol = _losses(pred.float(), labeled, weak, model, config)
+    lambda_mol = weak_weight(
+        progress.step, s.total_steps, config.lambda_mol, config.lambda_warmup_frac
+    )
+    loss = {
+        "supervised": l_atom,
+        "semi": l_atom + lambda_mol * l_mol,
+        "weak_only": l_mol,
+    }[config.mode]
+    if log_std is not None:  # trains the head only: its gradient never reaches the mean
+        loss = loss + nll_loss(pred.float(), log_std.float(), labeled, weak, model)
+    # one collective per step carries both checks, so every process takes the same
+    # decision: a non-finite loss anywhere, and the stop signal any process received
+    checks = torch.stack(
+        [
+            (~torch.isfinite(loss.detach())).float(),
+            torch.tensor(float(stop.signum), device=device),
+        ]
+    )
+    nonfinite, signum = all_reduce(checks, dist.ReduceOp.MAX).tolist()
+    if nonfinite:
+        raise TrainingDivergedError(
+            f"non-finite loss at step {progress.step} (L_atom={l_atom.item():.4g}, "
+            f"L_mol={l_mol.item():.4g}, lr={lr:.3g}); check the data and lower train.lr"
+        )
+    s.optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    # the head is clipped apart, so its gradient cannot shrink the mean's update
+    grad_norm = nn.utils.clip_grad_norm_(model.mean_parameters(), config.clip_grad)
+    if model.has_scale_head:
+        grad_norm = grad_norm + nn.utils.clip_grad_norm_(
+            model.scale_heads.parameters(), config.clip_grad
+        )
+    if not bool(torch.isfinite(grad_norm)):
+        raise TrainingDivergedError(
+            f"non-finite gradient norm at step {progress.step} (loss={loss.item():.4g}, "
+            f"lr={lr:.3g}); check the data and lower train.lr"
+        )
+    s.optimizer.step()
+    if s.ema is not None:
+        s.ema.update(model)
+    progress.step += 1
+
+    seconds = time.perf_counter() - tick
+    molecules = sum(b.atomic_numbers.shape[0] for b in (labeled, weak) if b is not None)
+    for i, value in enumerate((l_atom.item(), l_mol.item(), molecules, seconds)):
+        progress.running[i] += value
+    return _StepStats(lr, loss.item(), molecules, seconds, signum)
+
+
+def _evaluation_step(
+    s: _Session,
+    config: TrainConfig,
+    valid: Sequence[LabeledExample],
+    lr: float,
+    on_eval: Callable[[dict[str, float]], None] | None,
+) -> bool:
+    """Validate, keep the best weights (``best.pt``) and checkpoint ``last.pt``; True when
+    the run has run out of patience (early stopping)."""
+    progress = s.progress
+    # validation and best.pt see the averaged weights; last.pt holds both
+    with s.ema.applied(s.model) if s.ema is not None else nullcontext():
+        entry = _evaluate_and_record(
+            s.model, valid, config, s.device, progress, lr, s.steps_per_epoch, s.world
+        )
+        improved = entry["valid_mae"] < progress.best_metric
+        if improved:
+            progress.best_metric, progress.best_step, progress.bad_evals = (
+                entry["valid_mae"],
+                progress.step,
+                0,
+            )
+        else:
+            progress.bad_evals += 1
+        if s.rank == 0 and improved:
+            save_checkpoint(s.checkpoint_state(with_optimizer=False), s.best_path)
+    if s.rank == 0:
+        save_checkpoint(s.checkpoint_state(with_optimizer=True), s.last_path)
+        if on_eval is not None:
+            on_eval(entry)
+        logger.info(
+            "step %d/%d valid MAE %s",
+            progress.step,
+            s.total_steps,
+            {k: round(v, 3) for k, v in entry.items() if k.startswith("valid_mae")},
+        )
+    return config.patience is not None and progress.bad_evals >= config.patience
+
+
 def train(
     config: TrainConfig,
     data: TrainData,
@@ -348,101 +610,11 @@ def train(
         SIGTERM or SIGUSR1 arrived (:mod:`litshift.train.preemption`): every process stopped
         after the same step and ``last.pt`` holds it; no final outputs are due.
     """
-    rank, world = rank_world()
-    local_rank = int(os.environ.get("LOCAL_RANK", rank))
-    device = resolve_device(config.device, local_rank)
-    ckpt_dir = Path(out_dir) / "checkpoints"
-    if rank == 0:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-
-    if config.uses_labeled and not data.train:
-        raise ValueError(f"mode {config.mode!r} needs labeled training molecules; none were built")
-    if config.uses_weak and not data.weak:
-        raise ValueError(f"mode {config.mode!r} needs weak molecules; none were built")
-    if not data.valid:
-        raise ValueError("no validation molecules: early stopping and model selection need them")
-
-    model_config = build_model_config(config)
-    torch.manual_seed(config.seed)
-    model = ShiftTransformer(model_config)
-    mean, std = target_scaler(data.train, len(model_config.nuclei))
-    model.set_target_scaler(torch.as_tensor(mean), torch.as_tensor(std))
-    if config.init_from is not None and not resume:
-        # fine-tuning: the weights (and their target scaler) of a trained run of this architecture
-        start_state = load_checkpoint(config.init_from)
-        check_architecture(start_state["model_config"], model_config)
-        model.load_state_dict(start_state["model"])
-        mean, std = model.shift_mean.numpy(), model.shift_std.numpy()
-        logger.info("initialized from %s (step %s)", config.init_from, start_state.get("step"))
-    model.to(device)
-    optimizer = model.configure_optimizer(config.lr, config.weight_decay)
-    ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None
-
-    steps_per_epoch = math.ceil(max(len(data.train), 1) / (config.batch_labeled * world))
-    total_steps = config.epochs * steps_per_epoch
-    if config.max_steps is not None:
-        total_steps = min(total_steps, config.max_steps)
-    warmup_steps = int(config.warmup_frac * total_steps)
-    eval_every = config.eval_every or steps_per_epoch
-
-    progress = _Progress()
-    last_path, best_path = ckpt_dir / "last.pt", ckpt_dir / "best.pt"
-    if resume:
-        state = load_checkpoint(last_path)
-        check_architecture(state["model_config"], model_config)
-        if state["world_size"] != world:
-            logger.warning(
-                "resuming a %d-process run with %d processes: batches differ from an "
-                "uninterrupted run",
-                state["world_size"],
-                world,
-            )
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if ema is not None:
-            ema.load_state_dict(state["ema"])
-        progress = _Progress(**state["progress"])
-        _set_rng_state(state["rng"])
-        logger.info("resumed from %s at step %d of %d", last_path, progress.step, total_steps)
-
-    train_model: nn.Module = model
-    if world > 1:
-        train_model = DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None
-        )
-    if config.compile:
-        train_model = torch.compile(train_model)
-
-    description = {
-        "model_config": asdict(model_config),
-        "train_config": config.to_dict(),
-        "scaler": {"mean": mean.tolist(), "std": std.tolist()},
-        **(description or {}),
-    }
-
-    def checkpoint_state(with_optimizer: bool) -> dict[str, Any]:
-        state = {
-            **description,
-            "model": model.state_dict(),
-            "step": progress.step,
-            "best_metric": progress.best_metric,
-            "best_step": progress.best_step,
-        }
-        if with_optimizer:
-            state |= {
-                "optimizer": optimizer.state_dict(),
-                "progress": asdict(progress),
-                "rng": _rng_state(),
-                "world_size": world,
-                "total_steps": total_steps,
-            }
-            if ema is not None:
-                state["ema"] = ema.state_dict()
-        return state
-
+    s = _set_up(config, data, out_dir, resume, description)
+    progress, rank, device = s.progress, s.rank, s.device
     start = progress.step
     loader = partial(
-        _loader, start=start, end=total_steps, config=config, pin=device.type == "cuda"
+        _loader, start=start, end=s.total_steps, config=config, pin=device.type == "cuda"
     )
     labeled_iter = weak_iter = None
     if config.uses_labeled:
@@ -456,114 +628,31 @@ def train(
         stop_reason = "early_stopping"  # resumed after it stopped early, before its outputs
     with stop_signals() as stop:
         bar = tqdm(
-            total=total_steps,
+            total=s.total_steps,
             initial=start,
             disable=rank != 0,
             unit="step",
             desc=config.mode,
             mininterval=0.5 if sys.stderr.isatty() else 30,
         )
-        model.train()
-        while progress.step < total_steps and stop_reason == "completed":
-            tick = time.perf_counter()
-            labeled = _to(next(labeled_iter), device) if labeled_iter is not None else None
-            weak = _to(next(weak_iter), device) if weak_iter is not None else None
-            lr = learning_rate(
-                progress.step, total_steps, config.lr, warmup_steps, config.min_lr_ratio
-            )
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-
-            with autocast(device, config.precision):
-                out = train_model(*_merge_inputs(labeled, weak), with_log_std=model.has_scale_head)
-            pred, log_std = out if model.has_scale_head else (out, None)  # (B1 + B2, N, K) each
-            l_atom, l_mol = _losses(pred.float(), labeled, weak, model, config)
-            lambda_mol = weak_weight(
-                progress.step, total_steps, config.lambda_mol, config.lambda_warmup_frac
-            )
-            loss = {
-                "supervised": l_atom,
-                "semi": l_atom + lambda_mol * l_mol,
-                "weak_only": l_mol,
-            }[config.mode]
-            if log_std is not None:  # trains the head only: its gradient never reaches the mean
-                loss = loss + nll_loss(pred.float(), log_std.float(), labeled, weak, model)
-            # one collective per step carries both checks, so every process takes the same
-            # decision: a non-finite loss anywhere, and the stop signal any process received
-            checks = torch.stack(
-                [
-                    (~torch.isfinite(loss.detach())).float(),
-                    torch.tensor(float(stop.signum), device=device),
-                ]
-            )
-            nonfinite, signum = all_reduce(checks, dist.ReduceOp.MAX).tolist()
-            if nonfinite:
-                raise TrainingDivergedError(
-                    f"non-finite loss at step {progress.step} (L_atom={l_atom.item():.4g}, "
-                    f"L_mol={l_mol.item():.4g}, lr={lr:.3g}); check the data and lower train.lr"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            # the head is clipped apart, so its gradient cannot shrink the mean's update
-            grad_norm = nn.utils.clip_grad_norm_(model.mean_parameters(), config.clip_grad)
-            if model.has_scale_head:
-                grad_norm = grad_norm + nn.utils.clip_grad_norm_(
-                    model.scale_heads.parameters(), config.clip_grad
-                )
-            if not bool(torch.isfinite(grad_norm)):
-                raise TrainingDivergedError(
-                    f"non-finite gradient norm at step {progress.step} (loss={loss.item():.4g}, "
-                    f"lr={lr:.3g}); check the data and lower train.lr"
-                )
-            optimizer.step()
-            if ema is not None:
-                ema.update(model)
-            progress.step += 1
-
-            seconds = time.perf_counter() - tick
-            molecules = sum(b.atomic_numbers.shape[0] for b in (labeled, weak) if b is not None)
-            for i, value in enumerate((l_atom.item(), l_mol.item(), molecules, seconds)):
-                progress.running[i] += value
-            session_molecules += molecules
-            session_seconds += seconds
+        s.model.train()
+        while progress.step < s.total_steps and stop_reason == "completed":
+            step = _train_step(s, config, labeled_iter, weak_iter, stop)
+            session_molecules += step.molecules
+            session_seconds += step.seconds
             bar.update(1)
             bar.set_postfix(
-                loss=f"{loss.item():.3f}", mol_s=f"{world * molecules / seconds:.0f}", refresh=False
+                loss=f"{step.loss:.3f}",
+                mol_s=f"{s.world * step.molecules / step.seconds:.0f}",
+                refresh=False,
             )
-
-            if progress.step % eval_every == 0 or progress.step == total_steps:
-                # validation and best.pt see the averaged weights; last.pt holds both
-                with ema.applied(model) if ema is not None else nullcontext():
-                    entry = _evaluate_and_record(
-                        model, data.valid, config, device, progress, lr, steps_per_epoch, world
-                    )
-                    improved = entry["valid_mae"] < progress.best_metric
-                    if improved:
-                        progress.best_metric, progress.best_step, progress.bad_evals = (
-                            entry["valid_mae"],
-                            progress.step,
-                            0,
-                        )
-                    else:
-                        progress.bad_evals += 1
-                    if rank == 0 and improved:
-                        save_checkpoint(checkpoint_state(with_optimizer=False), best_path)
-                if rank == 0:
-                    save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
-                    if on_eval is not None:
-                        on_eval(entry)
-                    logger.info(
-                        "step %d/%d valid MAE %s",
-                        progress.step,
-                        total_steps,
-                        {k: round(v, 3) for k, v in entry.items() if k.startswith("valid_mae")},
-                    )
-                if config.patience is not None and progress.bad_evals >= config.patience:
+            if progress.step % s.eval_every == 0 or progress.step == s.total_steps:
+                if _evaluation_step(s, config, data.valid, step.lr, on_eval):
                     stop_reason = "early_stopping"
                     break
             elif progress.step % config.checkpoint_every == 0 and rank == 0:
-                save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
-            if signum:
+                save_checkpoint(s.checkpoint_state(with_optimizer=True), s.last_path)
+            if step.signum:
                 break
             if halt_after is not None and progress.step - start >= halt_after:
                 stop_reason = "interrupted"
@@ -575,7 +664,7 @@ def train(
             torch.tensor([float(stop.signum)], device=device), dist.ReduceOp.MAX
         ).item()
         if signum and rank == 0:
-            save_checkpoint(checkpoint_state(with_optimizer=True), last_path)
+            save_checkpoint(s.checkpoint_state(with_optimizer=True), s.last_path)
         if dist.is_available() and dist.is_initialized():
             # best.pt (and a stopped run's last.pt) is complete before any process reads it or
             # exits (torchrun would then terminate process 0)
@@ -584,11 +673,11 @@ def train(
         raise TrainingPreempted(int(signum), progress.step)
 
     if stop_reason != "interrupted":
-        best = load_checkpoint(best_path)
-        model.load_state_dict(best["model"])
+        best = load_checkpoint(s.best_path)
+        s.model.load_state_dict(best["model"])
     total_molecules = all_reduce(torch.tensor([float(session_molecules)], device=device)).item()
     return TrainResult(
-        model=model,
+        model=s.model,
         best_metric=progress.best_metric,
         best_step=progress.best_step,
         steps=progress.step,

@@ -1,10 +1,12 @@
-"""``litshift release``: package a finished training run as the model shipped with litshift."""
+"""A finished training run -> the release package: ``model.pt``, ``calibration.json``,
+``card.json`` (the run's metrics and config) and ``MODEL_CARD.md`` (:mod:`litshift.release.card`).
+
+The library of ``litshift release``.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import shutil
 from pathlib import Path
 
@@ -13,45 +15,25 @@ import polars as pl
 from litshift.data.io import atomic_path
 from litshift.evaluate.scoring import ASSIGNED_TEST
 from litshift.inference.predictors import CALIBRATION_FILE
-from litshift.inference.shipped import RELEASE_DIR, RELEASE_NAME
+from litshift.inference.shipped import RELEASE_NAME
 from litshift.model.checkpoint import load_checkpoint
 from litshift.provenance import git_commit
 from litshift.release.card import model_card
-from litshift.usage import check_paths
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["RUN_FILES", "missing_run_files", "package_release"]
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_COMMAND = "make release"
+#: the files of a finished run that the package is made from
+RUN_FILES = ("model.pt", "metrics.json", "config.json", CALIBRATION_FILE)
 
 
-def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--run", required=True, help="finished run directory (model.pt, metrics.json, ...)"
-    )
-    parser.add_argument(
-        "--out", default=str(RELEASE_DIR), help=f"package folder to write (default {RELEASE_DIR})"
-    )
-    parser.add_argument(
-        "--command", default=DEFAULT_COMMAND, help="the command that trained the run (on the card)"
-    )
-    parser.add_argument(
-        "--commit",
-        default=None,
-        help="git commit the run was trained at (default: the one in its metrics.json)",
-    )
-    parser.add_argument(
-        "--eval-metrics",
-        default=None,
-        help="results/eval/metrics.parquet of the same split: the other predictors' test MAE "
-        "(HOSE, pipeline runs) goes on the card beside this model's",
-    )
+def missing_run_files(run_dir: Path) -> list[str]:
+    """The :data:`RUN_FILES` ``run_dir`` lacks (none: a finished run)."""
+    return [name for name in RUN_FILES if not (run_dir / name).exists()]
 
 
-def _baselines(path: str | None) -> dict[str, dict[str, float]]:
+def _baselines(path: Path | None) -> dict[str, dict[str, float]]:
     """Atom-level test MAE of the other predictors of an evaluate run (same split)."""
-    if not path or not Path(path).exists():
+    if not path or not path.exists():
         return {}
     rows = pl.read_parquet(path).filter(
         (pl.col("split") == ASSIGNED_TEST)
@@ -77,14 +59,34 @@ def _base(path: str | None) -> dict | None:
     return state
 
 
-def run(args: argparse.Namespace) -> int:
-    # --eval-metrics is optional even when given: `make release` names it before it exists
-    check_paths(input_dirs={"--run": args.run}, output_dirs={"--out": args.out})
-    run_dir, out = Path(args.run), Path(args.out)
-    needed = ["model.pt", "metrics.json", "config.json", CALIBRATION_FILE]
-    missing = [name for name in needed if not (run_dir / name).exists()]
-    if missing:
-        raise SystemExit(f"litshift release: {run_dir} is not a finished run (missing {missing})")
+def package_release(
+    run_dir: Path,
+    out: Path,
+    command: str,
+    commit: str | None = None,
+    eval_metrics: Path | None = None,
+) -> dict[str, float]:
+    """Write the release package of the finished run ``run_dir`` into ``out``.
+
+    Parameters
+    ----------
+    run_dir
+        A finished run (every one of :data:`RUN_FILES`).
+    out
+        The package folder (created).
+    command
+        The command that trained the run, for the card.
+    commit
+        The git commit the run was trained at; default: the one in its ``metrics.json``, else
+        the current one, marked as the packaging commit.
+    eval_metrics
+        ``metrics.parquet`` of an evaluate run on the same split: the other predictors' test MAE
+        goes on the card. Optional even when given (it may not exist yet).
+
+    Returns
+    -------
+    The run's test MAE per nucleus (``mae.<nucleus>``).
+    """
     metrics = json.loads((run_dir / "metrics.json").read_text())
     config = json.loads((run_dir / "config.json").read_text())
     calibration = json.loads((run_dir / CALIBRATION_FILE).read_text())
@@ -92,11 +94,11 @@ def run(args: argparse.Namespace) -> int:
         metrics,
         config,
         calibration,
-        args.commit
+        commit
         or metrics.get("git_commit")
         or f"{git_commit()} (packaged; training commit unknown)",
-        args.command,
-        _baselines(args.eval_metrics),
+        command,
+        _baselines(eval_metrics),
         load_checkpoint(run_dir / "model.pt").get("domain"),
         _base(config.get("init_from")),
     )
@@ -110,13 +112,4 @@ def run(args: argparse.Namespace) -> int:
         )
     with atomic_path(out / "MODEL_CARD.md") as tmp:
         tmp.write_text(card)
-    logger.info(
-        "release model written to %s (test MAE %s)",
-        out,
-        {
-            k: round(v, 3)
-            for k, v in metrics["test"].items()
-            if k.count(".") == 1 and k.startswith("mae.")
-        },
-    )
-    return 0
+    return {k: v for k, v in metrics["test"].items() if k.count(".") == 1 and k.startswith("mae.")}

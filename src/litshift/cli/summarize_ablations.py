@@ -1,7 +1,7 @@
-"""Stage ``summarize_ablations``: ablation run folders -> ``results/ablations/summary.parquet``.
+"""``litshift summarize-ablations``: ablation run folders -> ``results/ablations/summary.parquet``.
 
-The CLI of :mod:`litshift.evaluate.ablations`: reads every ``<run>_seed<seed>`` folder given,
-checks that each run has all configured seeds and writes the schema-checked summary.
+Reads every ``<run>_seed<seed>`` folder given, checks that each run has all configured seeds
+and writes the schema-checked summary (:mod:`litshift.evaluate.ablations`).
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import json
 import logging
 
 from litshift.cli.tracking import stage_run
-from litshift.data.io import write_table
-from litshift.evaluate.ablations import read_seed_run, summarize
+from litshift.evaluate.ablations import write_summary
 from litshift.usage import PARQUET, check_paths
 
 __all__ = ["configure_parser", "run"]
@@ -37,10 +36,7 @@ def run(args: argparse.Namespace) -> int:
     check_paths(input_dirs={"run": args.runs}, outputs={"--out": (args.out, PARQUET)})
     seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else None
     with stage_run(STAGE, {"runs": len(args.runs), "seeds": args.seeds}) as tracker:
-        rows = summarize(
-            (read_seed_run(path) for path in args.runs), seeds, json.loads(args.overrides_json)
-        )
-        table = write_table(rows, args.out, "ablation_summary")
-        tracker.log_metrics({"rows": table.num_rows, "run_folders": len(args.runs)})
-    logger.info("ablations: %d run folders -> %d rows in %s", len(args.runs), len(rows), args.out)
+        rows = write_summary(args.runs, args.out, seeds, json.loads(args.overrides_json))
+        tracker.log_metrics({"rows": rows, "run_folders": len(args.runs)})
+    logger.info("ablations: %d run folders -> %d rows in %s", len(args.runs), rows, args.out)
     return 0
