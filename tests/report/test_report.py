@@ -10,8 +10,12 @@ import polars as pl
 import pytest
 
 from litshift.cli import main
-from litshift.report.collect import collect
-from litshift.report.page import FIGURES, PUBLISHED, render
+from litshift.cli.report import TRACKING_OFF, read_tracking
+from litshift.report import records
+from litshift.report.collect import Tracking, collect, run_queries
+from litshift.report.page import FIGURES, render
+from litshift.report.records import PUBLISHED
+from litshift.report.roles import Roles
 from tests.pipeline_results import (
     ABLATIONS,
     TRACKED_RUNS,
@@ -52,17 +56,20 @@ def test_report_is_self_contained(pipeline) -> None:
     assert "<section id='verification'>" in page and "top-1 / top-3" in page
 
 
-def test_report_reads_curves_and_counts_back_from_mlflow(pipeline, monkeypatch) -> None:
+def test_report_reads_curves_and_counts_back_from_mlflow(pipeline) -> None:
     root, _, config = pipeline
     results = root / "results"
+    data = collect(results, config)
     with tracking_env(root):
-        data = collect(results, config)
-    assert {r.name: r.curve_source for r in data.runs.values()} == {
+        tracking = read_tracking(run_queries(data))
+    curves = records.learning_curves(data, tracking)
+    assert {r.run: r.source for r in curves.runs} == {
         name: "MLflow" if name in TRACKED_RUNS else "history.json"
         for name in config["train"]["runs"]
     }
-    assert data.leakage is not None and data.leakage["weak_rows_kept"] > 0
-    assert {"split", "evaluate", *(f"train:{r}" for r in TRACKED_RUNS)} <= set(data.mlflow_runs)
+    leakage = dict(records.data_counts(data, tracking).leakage or [])
+    assert leakage["weak_rows_kept"] > 0
+    assert {"split", "evaluate", *(f"train:{r}" for r in TRACKED_RUNS)} <= set(tracking.runs)
     assert {"split", "evaluate", "train/semi"} <= set(data.benchmarks["rule"])
 
     from mlflow.tracking import MlflowClient
@@ -77,15 +84,16 @@ def test_report_reads_curves_and_counts_back_from_mlflow(pipeline, monkeypatch) 
     )
 
     with tracking_env(root, enabled=False):
-        offline = collect(results, config)
-    assert {r.curve_source for r in offline.runs.values()} == {"history.json"}
-    assert offline.leakage is None and offline.mlflow_runs == {}
+        offline = read_tracking(run_queries(data))
+    assert offline == Tracking(TRACKING_OFF)
+    assert {r.source for r in records.learning_curves(data, offline).runs} == {"history.json"}
+    assert records.data_counts(data, offline).leakage is None
+    assert records.run_ids(offline) == {}
 
 
 def test_ablations_show_mean_and_spread_over_seeds(pipeline) -> None:
     root, report, config = pipeline
-    with tracking_env(root, enabled=False):
-        data = collect(root / "results", config)
+    data = collect(root / "results", config)
     assert data.ablations is not None
     overall = data.ablations.filter(data.ablations["solvent_class"] == "all")
     assert set(overall["run"]) == set(ABLATIONS["runs"]) and set(overall["n_seeds"]) == {2}
@@ -98,11 +106,10 @@ def test_ablations_show_mean_and_spread_over_seeds(pipeline) -> None:
 def test_missing_ablations_and_runs_become_notes_not_errors(pipeline) -> None:
     root, _, config = pipeline
     config = config | {"train": config["train"] | {"runs": {"semi": {}}}}
-    with tracking_env(root, enabled=False):
-        data = collect(root / "results", config)
+    data = collect(root / "results", config)
     data.ablations = None
     data.metrics = data.metrics.filter(data.metrics["model"].is_in(["HOSE", "semi"]))
-    page = render(data, worst_molecules=1)
+    page = render(data, Roles(), Tracking("off"), worst_molecules=1)
     assert 'id="headline"' in page and "not trained" in page
     assert page.count("Ablations not run — `make ablations` trains them (4 runs × 2 seeds") == 2
     assert "core-hours at the default budget (6 steps; the semi run took" in page
@@ -112,10 +119,9 @@ def test_missing_ablations_and_runs_become_notes_not_errors(pipeline) -> None:
 
 def test_ablations_at_another_budget_are_flagged(pipeline) -> None:
     root, _, config = pipeline
-    with tracking_env(root, enabled=False):
-        data = collect(root / "results", config)
+    data = collect(root / "results", config)
     data.ablations = data.ablations.with_columns(max_steps=pl.lit(600, pl.Int64))
-    page = render(data, worst_molecules=0)
+    page = render(data, Roles(), Tracking("off"), worst_molecules=0)
     assert "The ablations trained max_steps 600, the headline runs 6" in page
 
 
@@ -157,24 +163,13 @@ def test_report_in_headless_chromium(pipeline, tmp_path) -> None:
     assert (width, height) == (1280, 4000)
 
 
-def test_the_headline_says_whether_the_weak_data_paid() -> None:
-    from litshift.report.page import _Metrics, _weak_data_verdict
-
-    def metrics(semi_13c: float) -> _Metrics:
-        rows = [
-            {"model": model, "split": split, "level": level, "nucleus": nucleus,
-             "breakdown": "all", "group": "all", "mae": mae}
-            for split, level in (("assigned_test", "atom"), ("literature_test", "molecule"))
-            for model, nucleus, mae in (
-                ("supervised", "13C", 2.0), ("semi", "13C", semi_13c),
-                ("supervised", "1H", 0.20), ("semi", "1H", 0.18),
-            )
-        ]  # fmt: skip
-        return _Metrics(pl.DataFrame(rows), ["supervised", "semi"])
-
-    (paid,) = _weak_data_verdict(metrics(1.8))
-    assert paid.startswith("The literature data pays in this run")
-    assert "13C assigned test +10.0%" in paid and "1H literature test +10.0%" in paid
-    (not_paid,) = _weak_data_verdict(metrics(2.1))
-    assert not_paid.startswith("The literature data does not pay") and "-5.0%" in not_paid
-    assert _weak_data_verdict(_Metrics(pl.DataFrame(metrics(2.0).frame[:0]), [])) == []
+def test_the_comparisons_follow_the_configured_roles(pipeline) -> None:
+    """Ablation runs play the parts report.roles gives them, whatever their overrides."""
+    root, _, config = pipeline
+    data = collect(root / "results", config)
+    roles = Roles(lambda_sweep=("lambda_1",), solvent=(), collapse=("global_bias",))
+    page = render(data, roles, Tracking("off"), worst_molecules=0)
+    assert 'id="fig-lambda"' not in page and "needs two ablation runs" in page
+    assert 'id="fig-solvent"' not in page and "Needs the [CLS] reference" in page
+    collapse = page[page.index("Weak-only collapse") : page.index("All ablation runs")]
+    assert "<td>global_bias</td>" in collapse and "<td>weak_only</td>" not in collapse

@@ -1,6 +1,8 @@
 # The self-contained HTML report (also logged to MLflow as an artifact). It reads the eval
 # outputs, the training run directories, the curated tables through the catalog layout and
-# every benchmark file; the resolved config travels as JSON so its hash is the one that ran.
+# every benchmark file; the resolved config travels as JSON so its hash is the one that ran,
+# and with it report.roles: which runs the page compares (the headline pair, the λ sweep and
+# its reference, the solvent and collapse ablations).
 import json
 
 

@@ -84,7 +84,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "litshift.cli.release",
         "package a finished run as the shipped release model, with its model card",
     ),
-    "report": ("litshift.report.command", "render results/report.html from the pipeline outputs"),
+    "report": ("litshift.cli.report", "render results/report.html from the pipeline outputs"),
     "catalog": ("litshift.cli.catalog", "(re)build the DuckDB catalog of curated tables"),
     "sql": ("litshift.cli.sql", "run a SQL query against the DuckDB catalog"),
 }

@@ -1,13 +1,16 @@
-"""Everything the report shows, read from the pipeline's outputs and MLflow.
+"""Everything the report shows, read from the pipeline's outputs.
 
 Files are found through the catalog's layout (:data:`litshift.data.catalog.VIEWS`), the
 training run directories (``models/<run>/{config,metrics,history}.json``), the ablation summary
 (``ablations/summary.parquet``, when `make ablations` ran) and the Snakemake
-benchmark files (``benchmarks/**/*.tsv``). MLflow supplies the learning curves, the split
-stage's leakage-guard counts and the run ids; each MLflow run is matched to the files it
-produced by a logged number (a training run by its test MAE, the split run by its row counts),
-so a stale run from an earlier invocation is never shown. Where tracking is off or no run
-matches, curves come from ``history.json`` and the report says so.
+benchmark files (``benchmarks/**/*.tsv``).
+
+MLflow adds the learning curves as logged, the split stage's leakage-guard counts and the run
+ids; this package does not talk to it. :func:`run_queries` says which run made which output,
+by a number the run logged (a training run by its test MAE, the split run by its row counts),
+so a stale run from an earlier invocation is never shown; the caller (``litshift report``)
+looks them up and hands back a :class:`Tracking` of plain data. Where tracking is off or no
+run matches, curves come from ``history.json`` and the report says so.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import importlib.metadata
 import json
 import logging
 import math
-import os
 import platform
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +27,6 @@ from typing import Any
 
 import polars as pl
 
-from litshift.cli.tracking import DEFAULT_EXPERIMENT, tracking_enabled, tracking_uri
 from litshift.data.catalog import VIEWS
 from litshift.data.io import read_table
 from litshift.evaluate.ablations import SUMMARY
@@ -33,17 +34,25 @@ from litshift.provenance import git_commit
 
 __all__ = [
     "CURVE_METRICS",
+    "CURVE_SCHEMA",
     "PACKAGES",
     "ReportData",
     "RunInfo",
+    "RunQuery",
+    "TrackedRun",
+    "Tracking",
     "collect",
     "package_versions",
+    "run_queries",
+    "train_stage",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: per-evaluation metrics drawn as learning curves (history.json keys = MLflow metric keys)
 CURVE_METRICS = ("valid_mae.1H", "valid_mae.13C", "loss_atom", "loss_mol")
+#: columns of a learning-curve table
+CURVE_SCHEMA = {"metric": pl.String, "step": pl.Int64, "value": pl.Float64}
 #: distributions whose versions the reproducibility section lists
 PACKAGES = (
     "litshift",
@@ -69,11 +78,44 @@ class RunInfo:
     """``config.json``: the run's full TrainConfig."""
     metrics: dict[str, Any]
     """``metrics.json``: final scores, counts, budget, wall time."""
+    history: pl.DataFrame
+    """``history.json``'s :data:`CURVE_METRICS` (:data:`CURVE_SCHEMA`), the curves shown when
+    MLflow has none."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunQuery:
+    """Which MLflow run made an output: the newest finished run of ``stage`` that logged
+    ``metrics`` (all of them, equal to within rounding)."""
+
+    stage: str
+    """The run's ``stage`` tag (``split``, ``evaluate``, ``train:<run>``)."""
+    metrics: dict[str, float]
+    curves: tuple[str, ...] = ()
+    """Metrics whose history (every logged step) to read back: the learning curves."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedRun:
+    """The MLflow run that answered a :class:`RunQuery`."""
+
+    run_id: str
+    metrics: dict[str, float]
+    """Its logged metrics (last value of each)."""
     curves: pl.DataFrame
-    """Columns ``metric``, ``step``, ``value``."""
-    curve_source: str
-    """``MLflow`` or ``history.json``."""
-    mlflow_run_id: str | None = None
+    """Histories of the query's ``curves`` (:data:`CURVE_SCHEMA`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """What the MLflow store said about these outputs (empty when tracking is off)."""
+
+    status: str
+    """Where runs were read from, or why not."""
+    runs: dict[str, TrackedRun] = field(default_factory=dict)
+    """Stage -> the run that produced the outputs shown (stages without a match are absent)."""
+    page_run_id: str | None = None
+    """The run of this report itself."""
 
 
 @dataclass(slots=True)
@@ -89,14 +131,8 @@ class ReportData:
     runs: dict[str, RunInfo]
     tables: dict[str, pl.LazyFrame]
     """Catalog view name -> table (only those present), read lazily."""
-    leakage: dict[str, float] | None
-    """Metrics of the split stage's MLflow run (None: not tracked)."""
     benchmarks: pl.DataFrame
     """Columns ``rule``, ``seconds``, ``max_rss_mb``."""
-    mlflow_runs: dict[str, str] = field(default_factory=dict)
-    """Stage -> MLflow run id of the run behind the shown numbers."""
-    tracking: str = "off"
-    """Where MLflow runs were read from, or why not."""
     git: str = "unknown"
     versions: dict[str, str] = field(default_factory=dict)
     verify_summary: dict[str, Any] = field(default_factory=dict)
@@ -128,7 +164,7 @@ def _history_curves(history: list[dict[str, float]]) -> pl.DataFrame:
         for key in CURVE_METRICS
         if key in entry
     ]
-    return pl.DataFrame(rows, schema={"metric": pl.String, "step": pl.Int64, "value": pl.Float64})
+    return pl.DataFrame(rows, schema=CURVE_SCHEMA)
 
 
 def _benchmarks(directory: Path) -> pl.DataFrame:
@@ -149,76 +185,41 @@ def _benchmarks(directory: Path) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-class _Tracking:
-    """The finished MLflow runs of the configured experiment, grouped by stage tag."""
-
-    def __init__(self) -> None:
-        self.by_stage: dict[str, list[Any]] = {}
-        self.client: Any = None
-        self.status = "off (no tracking URI, or LITSHIFT_TRACKING=0): curves from history.json"
-        if not tracking_enabled():
-            return
-        from mlflow.tracking import MlflowClient
-
-        uri = tracking_uri()
-        experiment_name = os.environ.get("MLFLOW_EXPERIMENT_NAME", DEFAULT_EXPERIMENT)
-        self.client = MlflowClient(tracking_uri=uri)
-        experiment = self.client.get_experiment_by_name(experiment_name)
-        self.status = f"{uri}, experiment {experiment_name!r}"
-        if experiment is None:
-            self.status += " (no runs)"
-            return
-        runs = self.client.search_runs(
-            [experiment.experiment_id],
-            filter_string="attributes.status = 'FINISHED'",
-            max_results=50000,
-            order_by=["attributes.start_time DESC"],
-        )
-        for run in runs:
-            self.by_stage.setdefault(run.data.tags.get("stage", ""), []).append(run)
-
-    def match(self, stage: str, expected: Mapping[str, float]) -> Any | None:
-        """The newest run of ``stage`` whose metrics equal ``expected`` (all of them)."""
-        for run in self.by_stage.get(stage, []):
-            logged = run.data.metrics
-            if all(
-                k in logged and math.isclose(logged[k], v, rel_tol=1e-9, abs_tol=1e-12)
-                for k, v in expected.items()
-            ):
-                return run
-        return None
-
-    def curves(self, run_id: str) -> pl.DataFrame:
-        rows = [
-            {"metric": key, "step": int(m.step), "value": float(m.value)}
-            for key in CURVE_METRICS
-            for m in self.client.get_metric_history(run_id, key)
-        ]
-        schema = {"metric": pl.String, "step": pl.Int64, "value": pl.Float64}
-        return pl.DataFrame(rows, schema=schema).sort("metric", "step")
-
-
-def _run_info(name: str, directory: Path, tracking: _Tracking) -> RunInfo:
-    metrics = _read_json(directory / "metrics.json")
-    test_mae = metrics.get("test", {}).get("mae")
-    run = (
-        tracking.match(f"train:{name}", {"test_mae": test_mae})
-        if test_mae is not None and math.isfinite(test_mae)
-        else None
-    )
-    if run is not None:
-        curves, source = tracking.curves(run.info.run_id), "MLflow"
-    else:
-        history = json.loads((directory / "history.json").read_text())
-        curves, source = _history_curves(history), "history.json"
+def _run_info(name: str, directory: Path) -> RunInfo:
     return RunInfo(
         name=name,
         config=_read_json(directory / "config.json"),
-        metrics=metrics,
-        curves=curves,
-        curve_source=source,
-        mlflow_run_id=run.info.run_id if run is not None else None,
+        metrics=_read_json(directory / "metrics.json"),
+        history=_history_curves(json.loads((directory / "history.json").read_text())),
     )
+
+
+def train_stage(run: str) -> str:
+    """The ``stage`` tag of training run ``run``'s MLflow run (``litshift train``'s)."""
+    return f"train:{run}"
+
+
+def run_queries(data: ReportData) -> list[RunQuery]:
+    """The MLflow runs behind ``data``: every training run with a finite test MAE (and its
+    learning curves), the split stage (by the row counts of the tables it wrote, when both are
+    present) and the evaluate stage (by its wall time)."""
+    queries = [
+        RunQuery(train_stage(run.name), {"test_mae": test_mae}, CURVE_METRICS)
+        for run in data.runs.values()
+        if (test_mae := run.metrics.get("test", {}).get("mae")) is not None
+        and math.isfinite(test_mae)
+    ]
+    split_rows = {"weak_rows_kept": "weak_train", "literature_test_rows": "literature_test"}
+    if all(view in data.tables for view in split_rows.values()):
+        counts = {
+            key: data.tables[view].select(pl.len()).collect().item()
+            for key, view in split_rows.items()
+        }
+        queries.append(RunQuery("split", counts))
+    queries.append(
+        RunQuery("evaluate", {"wall_seconds": data.eval_summary.get("wall_seconds", -1)})
+    )
+    return queries
 
 
 def collect(results: str | Path, config: Mapping[str, Any], repo: str | Path = ".") -> ReportData:
@@ -232,42 +233,19 @@ def collect(results: str | Path, config: Mapping[str, Any], repo: str | Path = "
     for required in ("eval_metrics", "eval_predictions"):
         if required not in tables:
             raise FileNotFoundError(f"{results / VIEWS[required]} missing: run the evaluate stage")
-    tracking = _Tracking()
     run_names = [
         name
         for name in (config.get("train", {}).get("runs") or {})
         if (results / "models" / name / "metrics.json").exists()
     ]
-    runs = {name: _run_info(name, results / "models" / name, tracking) for name in run_names}
-    mlflow_runs = {f"train:{r.name}": r.mlflow_run_id for r in runs.values() if r.mlflow_run_id}
-
-    leakage = None
-    if "weak_train" in tables and "literature_test" in tables:
-        rows = {
-            "weak_rows_kept": "weak_train",
-            "literature_test_rows": "literature_test",
-        }
-        split = tracking.match(
-            "split", {k: tables[v].select(pl.len()).collect().item() for k, v in rows.items()}
-        )
-        if split is not None:
-            leakage = dict(split.data.metrics)
-            mlflow_runs["split"] = split.info.run_id
-    eval_summary = _read_json(results / "eval" / "summary.json")
-    evaluation = tracking.match("evaluate", {"wall_seconds": eval_summary.get("wall_seconds", -1)})
-    if evaluation is not None:
-        mlflow_runs["evaluate"] = evaluation.info.run_id
     return ReportData(
         config=dict(config),
         metrics=tables.pop("eval_metrics").collect(),
         predictions=tables.pop("eval_predictions").collect(),
-        eval_summary=eval_summary,
-        runs=runs,
+        eval_summary=_read_json(results / "eval" / "summary.json"),
+        runs={name: _run_info(name, results / "models" / name) for name in run_names},
         tables=tables,
-        leakage=leakage,
         benchmarks=_benchmarks(results / "benchmarks"),
-        mlflow_runs=mlflow_runs,
-        tracking=tracking.status,
         git=git_commit(repo),
         versions=package_versions(),
         verify_summary=_read_json(results / "verify" / "summary.json"),

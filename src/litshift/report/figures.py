@@ -22,10 +22,12 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 from litshift.inference.uncertainty import UncertaintyBin  # noqa: E402
+from litshift.report.records import CSP5, HOSE  # noqa: E402
+from litshift.report.roles import Roles  # noqa: E402
 
 __all__ = [
+    "Colors",
     "bar_panels",
-    "color_of",
     "data_uri",
     "error_histograms",
     "horizontal_counts",
@@ -48,24 +50,33 @@ plt.rcParams.update(
 
 _PALETTE = plt.get_cmap("tab10").colors
 _SPARE = plt.get_cmap("tab20b").colors
-#: one color per model everywhere in the report: headline runs, baselines and the ablation runs
-#: drawn as their own series (the λ-sweep runs share semi's line; lambda_1, the run at the
-#: default train.lambda_mol, is the [CLS] reference of the solvent comparison)
-_FIXED = {
-    "supervised": _PALETTE[0],
-    "semi": _PALETTE[1],
-    "CSP5": _PALETTE[2],
-    "weak_only": _PALETTE[3],
-    "global_bias": _PALETTE[4],
-    "no_solvent": _PALETTE[5],
-    "HOSE": _PALETTE[7],
-    "lambda_1": _PALETTE[1],
-}
+#: tab10 colors left for the ablation runs drawn as their own series
+_ABLATION_COLORS = tuple(_PALETTE[i] for i in (3, 4, 5, 6, 8, 9))
+
+RGB = tuple[float, float, float]
 
 
-def color_of(name: str) -> tuple[float, float, float]:
-    """A model's color: fixed for the configured runs and baselines, else stable by name."""
-    return _FIXED.get(name, _SPARE[2 + zlib.crc32(name.encode()) % (len(_SPARE) - 2)])
+class Colors:
+    """One color per model everywhere in the report, by the part it plays (:class:`Roles`):
+    the headline runs and the baselines, the collapse and solvent ablations in the colors left
+    (in that order); the λ-sweep runs share the semi run's line, and so does the reference,
+    the sweep run at the default ``train.lambda_mol``. Any other name gets a color stable by
+    name."""
+
+    def __init__(self, roles: Roles) -> None:
+        self.fixed: dict[str, RGB] = {
+            roles.supervised: _PALETTE[0],
+            roles.semi: _PALETTE[1],
+            CSP5: _PALETTE[2],
+            HOSE: _PALETTE[7],
+            roles.reference: _PALETTE[1],
+        }
+        self.fixed |= dict(zip((*roles.collapse, *roles.solvent), _ABLATION_COLORS, strict=False))
+        self.sweep = self.fixed[roles.semi]
+        """The λ sweep's line (the semi run's color)."""
+
+    def __call__(self, name: str) -> RGB:
+        return self.fixed.get(name, _SPARE[2 + zlib.crc32(name.encode()) % (len(_SPARE) - 2)])
 
 
 def _log_if_wide(ax: plt.Axes, values: np.ndarray, axis: str) -> None:
@@ -87,7 +98,7 @@ def data_uri(figure: Figure) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def parity(points: Mapping[str, pl.DataFrame], nucleus: str) -> Figure:
+def parity(points: Mapping[str, pl.DataFrame], nucleus: str, colors: Colors) -> Figure:
     """Predicted vs observed, one panel per model (``observed``, ``predicted`` columns)."""
     n = len(points)
     figure, axes = plt.subplots(1, n, figsize=(3.2 * n, 3.2), squeeze=False, sharey=True)
@@ -100,7 +111,7 @@ def parity(points: Mapping[str, pl.DataFrame], nucleus: str) -> Figure:
     for ax, (model, frame) in zip(axes[0], points.items(), strict=True):
         observed, predicted = frame["observed"].to_numpy(), frame["predicted"].to_numpy()
         ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="0.3", lw=0.8, ls="--")
-        ax.scatter(observed, predicted, s=4, alpha=0.4, color=color_of(model), lw=0)
+        ax.scatter(observed, predicted, s=4, alpha=0.4, color=colors(model), lw=0)
         mae = float(np.mean(np.abs(predicted - observed)))
         ax.set_title(f"{model}: MAE {mae:.3g} ppm (n={len(observed)})", fontsize=9)
         ax.set_xlim(lo - pad, hi + pad)
@@ -111,7 +122,7 @@ def parity(points: Mapping[str, pl.DataFrame], nucleus: str) -> Figure:
     return figure
 
 
-def error_histograms(errors: Mapping[str, np.ndarray], nucleus: str) -> Figure:
+def error_histograms(errors: Mapping[str, np.ndarray], nucleus: str, colors: Colors) -> Figure:
     """Overlaid histograms of predicted - observed per model, clipped to the 99th percentile."""
     figure, ax = plt.subplots(figsize=(7, 3))
     pooled = np.abs(np.concatenate(list(errors.values())))
@@ -124,7 +135,7 @@ def error_histograms(errors: Mapping[str, np.ndarray], nucleus: str) -> Figure:
             histtype="step",
             lw=1.5,
             density=True,
-            color=color_of(model),
+            color=colors(model),
             label=f"{model} (median |e| {np.median(np.abs(values)):.3g})",
         )
     ax.set_xlabel(f"{nucleus} error, predicted - observed (ppm; tails clipped at ±{limit:.3g})")
@@ -133,7 +144,13 @@ def error_histograms(errors: Mapping[str, np.ndarray], nucleus: str) -> Figure:
     return figure
 
 
-def _bars(ax: plt.Axes, table: pl.DataFrame, groups: Sequence[str], models: Sequence[str]) -> None:
+def _bars(
+    ax: plt.Axes,
+    table: pl.DataFrame,
+    groups: Sequence[str],
+    models: Sequence[str],
+    colors: Colors,
+) -> None:
     width = 0.8 / max(len(models), 1)
     x = np.arange(len(groups))
     for i, model in enumerate(models):
@@ -147,7 +164,7 @@ def _bars(ax: plt.Axes, table: pl.DataFrame, groups: Sequence[str], models: Sequ
             mae,
             width,
             yerr=[mae - lo, hi - mae],
-            color=color_of(model),
+            color=colors(model),
             label=model,
             capsize=2,
             error_kw={"lw": 0.8},
@@ -161,6 +178,7 @@ def _bars(ax: plt.Axes, table: pl.DataFrame, groups: Sequence[str], models: Sequ
 def bar_panels(
     panels: Sequence[tuple[str, pl.DataFrame, Sequence[str]]],
     models: Sequence[str],
+    colors: Colors,
     ncols: int = 2,
     ylabel: str = "MAE (ppm)",
 ) -> Figure:
@@ -173,7 +191,7 @@ def bar_panels(
     width = max(4.5, 0.25 * widest * max(len(models), 2) + 1.5)
     figure, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, 3.2 * nrows), squeeze=False)
     for ax, (title, table, groups) in zip(axes.flat, panels, strict=False):
-        _bars(ax, table, groups, models)
+        _bars(ax, table, groups, models, colors)
         ax.set_title(title, fontsize=9)
         ax.set_ylabel(ylabel)
     for ax in list(axes.flat)[len(panels) :]:
@@ -183,7 +201,7 @@ def bar_panels(
     return figure
 
 
-def lambda_sweep(points: pl.DataFrame, references: pl.DataFrame) -> Figure:
+def lambda_sweep(points: pl.DataFrame, references: pl.DataFrame, colors: Colors) -> Figure:
     """MAE against lambda_mol, one panel per (split, level) and a line per nucleus.
 
     ``points``: ``panel``, ``nucleus``, ``lambda``, ``mae``, ``mae_ci_lo``, ``mae_ci_hi``.
@@ -205,14 +223,14 @@ def lambda_sweep(points: pl.DataFrame, references: pl.DataFrame) -> Figure:
                 mae,
                 yerr=[mae - frame["mae_ci_lo"].to_numpy(), frame["mae_ci_hi"].to_numpy() - mae],
                 marker="o",
-                color=color_of("semi"),
+                color=colors.sweep,
                 capsize=2,
                 label="semi (λ sweep)",
             )
             refs = references.filter(pl.col("panel") == panel, pl.col("nucleus") == nucleus)
             for ref in refs.iter_rows(named=True):
                 ax.axhline(
-                    ref["mae"], color=color_of(ref["model"]), ls="--", lw=1, label=ref["model"]
+                    ref["mae"], color=colors(ref["model"]), ls="--", lw=1, label=ref["model"]
                 )
             ax.set_xscale("symlog", linthresh=1.0)
             ax.set_xticks(lam, [f"{v:g}" for v in lam])
@@ -225,7 +243,9 @@ def lambda_sweep(points: pl.DataFrame, references: pl.DataFrame) -> Figure:
     return figure
 
 
-def learning_curves(curves: pl.DataFrame, metrics: Sequence[str], runs: Sequence[str]) -> Figure:
+def learning_curves(
+    curves: pl.DataFrame, metrics: Sequence[str], runs: Sequence[str], colors: Colors
+) -> Figure:
     """One panel per metric, a line per run (``run``, ``metric``, ``step``, ``value``)."""
     cols = min(len(metrics), 2)
     rows = (len(metrics) + cols - 1) // cols
@@ -234,7 +254,7 @@ def learning_curves(curves: pl.DataFrame, metrics: Sequence[str], runs: Sequence
         for run in runs:
             frame = curves.filter(pl.col("run") == run, pl.col("metric") == metric).sort("step")
             if frame.height:
-                ax.plot(frame["step"], frame["value"], marker=".", color=color_of(run), label=run)
+                ax.plot(frame["step"], frame["value"], marker=".", color=colors(run), label=run)
         ax.set_title(metric, fontsize=9)
         ax.set_xlabel("optimizer step")
         if metric.startswith("valid_mae"):
@@ -264,7 +284,9 @@ def horizontal_counts(counts: Mapping[str, Sequence[tuple[str, int]]], xlabel: s
     return figure
 
 
-def uncertainty_curves(curves: Mapping[str, Mapping[str, Sequence[UncertaintyBin]]]) -> Figure:
+def uncertainty_curves(
+    curves: Mapping[str, Mapping[str, Sequence[UncertaintyBin]]], colors: Colors
+) -> Figure:
     """Observed RMSE vs mean predicted std per std-quantile bin; one panel per nucleus
     (``curves[nucleus][model]``), the diagonal is perfect calibration."""
     n = len(curves)
@@ -275,7 +297,7 @@ def uncertainty_curves(curves: Mapping[str, Mapping[str, Sequence[UncertaintyBin
             x = np.array([b.mean_std for b in bins])
             y = np.array([b.rmse for b in bins])
             values += [x, y]
-            ax.plot(x, y, marker="o", ms=3, lw=1.3, color=color_of(model), label=model)
+            ax.plot(x, y, marker="o", ms=3, lw=1.3, color=colors(model), label=model)
         pooled = np.concatenate(values)
         lo, hi = float(pooled.min()), float(pooled.max())
         ax.plot([lo, hi], [lo, hi], color="0.3", lw=0.8, ls="--")
