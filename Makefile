@@ -65,6 +65,7 @@ system-deps:
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(SNAKEMAKE) --lint
 
 clean:
