@@ -5,15 +5,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata
+from pathlib import Path
 
 import pytest
 
-from litshift.cli import COMMANDS, main
+from litshift.cli import COMMANDS, command_module, main
 
 
 def _parser(command: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=f"litshift {command}")
-    importlib.import_module(COMMANDS[command][0]).configure_parser(parser)
+    importlib.import_module(command_module(command)).configure_parser(parser)
     return parser
 
 
@@ -58,3 +59,12 @@ def test_one_spelling_for_the_nuclei_option() -> None:
     predict = _parser("predict")
     assert predict.parse_args(["--nuclei", "13C"]).nucleus == "13C"
     assert predict.parse_args(["--nucleus", "13C"]).nucleus == "13C"  # the former spelling
+
+
+def test_one_module_per_command() -> None:
+    """Every command has its module in litshift.cli and every module there is a command, except
+    the shared pieces (entry point, flag helpers, MLflow)."""
+    folder = Path(importlib.import_module("litshift.cli").__file__).parent
+    shared = {"__init__", "__main__", "args", "predictors", "tracking"}
+    modules = {path.stem for path in folder.glob("*.py")} - shared
+    assert modules == {command_module(c).rsplit(".", 1)[1] for c in COMMANDS}

@@ -1,8 +1,9 @@
 """The ``litshift`` command line: one subcommand per pipeline stage or user task.
 
-Each subcommand lives next to the code it drives, in a module exposing
-``configure_parser(parser)`` and ``run(args) -> int``; this file only wires them up and
-configures logging once. Modules are imported lazily so ``litshift sql`` does not pay for torch.
+Each subcommand is one module of this package, named after it (``litshift split`` is
+:mod:`litshift.cli.split`), exposing ``configure_parser(parser)`` and ``run(args) -> int``: it
+parses the flags, opens the MLflow run and calls one library function. This file only wires
+them up and configures logging once. Modules are imported lazily so ``litshift sql`` does not pay for torch.
 The commands that log to MLflow get ``--tracking-uri`` here, with the opt-in default in their
 help (:mod:`litshift.cli.tracking`).
 
@@ -25,69 +26,46 @@ from litshift.cli.tracking import add_tracking_option, given_tracking_uri
 from litshift.provenance import litshift_version
 from litshift.usage import UsageError
 
-__all__ = ["COMMANDS", "TRACKED_COMMANDS", "main"]
+__all__ = ["COMMANDS", "TRACKED_COMMANDS", "command_module", "main"]
 
-#: subcommand -> (module, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "curate-assigned": (
-        "litshift.cli.curate_assigned",
-        "NMRShiftDB2 SD file -> atom-assigned spectra (assigned.parquet)",
-    ),
-    "curate-unassigned": (
-        "litshift.cli.curate_unassigned",
-        "NMRShiftDB2 JSON lines -> molecule-level shift sets (unassigned.parquet)",
-    ),
+#: subcommand -> one-line help; its code is the module :func:`command_module` names
+COMMANDS: dict[str, str] = {
+    "curate-assigned": "NMRShiftDB2 SD file -> atom-assigned spectra (assigned.parquet)",
+    "curate-unassigned": "NMRShiftDB2 JSON lines -> molecule-level shift sets (unassigned.parquet)",
     "ingest-literature": (
-        "litshift.cli.ingest_literature",
-        "literature paragraphs -> consistency-checked peak lists (literature.parquet)",
+        "literature paragraphs -> consistency-checked peak lists (literature.parquet)"
     ),
-    "split": (
-        "litshift.cli.split",
-        "leakage-safe train/valid/test split of assigned molecules and the weak training set",
-    ),
-    "collect-molecules": (
-        "litshift.cli.collect_molecules",
-        "distinct structures that need conformers (molecules.parquet)",
-    ),
+    "split": "leakage-safe train/valid/test split of assigned molecules and the weak training set",
+    "collect-molecules": "distinct structures that need conformers (molecules.parquet)",
     "conformers": (
-        "litshift.cli.conformers",
-        "3D conformers: embed one shard of molecules.parquet (cached) | gather the manifest",
+        "3D conformers: embed one shard of molecules.parquet (cached) | gather the manifest"
     ),
-    "concat": ("litshift.cli.concat", "concatenate tables of one schema (gathers)"),
-    "train": ("litshift.cli.train", "train one run: assigned + weak spectra -> model.pt"),
-    "launch": (
-        "litshift.cli.launch",
-        "run a command data-parallel: torchrun on one node, one torchrun per SLURM node",
-    ),
-    "predict": ("litshift.cli.predict", "predict NMR shifts for SMILES with a trained model"),
-    "verify": (
-        "litshift.cli.verify",
-        "rank candidate structures against a measured peak list (DP4-style probabilities)",
-    ),
+    "concat": "concatenate tables of one schema (gathers)",
+    "train": "train one run: assigned + weak spectra -> model.pt",
+    "launch": "run a command data-parallel: torchrun on one node, one torchrun per SLURM node",
+    "predict": "predict NMR shifts for SMILES with a trained model",
+    "verify": "rank candidate structures against a measured peak list (DP4-style probabilities)",
     "verify-benchmark": (
-        "litshift.cli.verify_benchmark",
-        "rank true test structures against same-formula decoys with every predictor",
+        "rank true test structures against same-formula decoys with every predictor"
     ),
-    "evaluate": (
-        "litshift.cli.evaluate",
-        "score every trained model, HOSE and CSP5 on the held-out test sets",
-    ),
+    "evaluate": "score every trained model, HOSE and CSP5 on the held-out test sets",
     "hose-baseline": (
-        "litshift.cli.hose_baseline",
-        "HOSE per heteronucleus (31P, 19F) scored on held-out molecule-level shift sets",
+        "HOSE per heteronucleus (31P, 19F) scored on held-out molecule-level shift sets"
     ),
     "summarize-ablations": (
-        "litshift.cli.summarize_ablations",
-        "ablation runs x seeds -> validation MAE mean and spread (ablations/summary.parquet)",
+        "ablation runs x seeds -> validation MAE mean and spread (ablations/summary.parquet)"
     ),
-    "release": (
-        "litshift.cli.release",
-        "package a finished run as the shipped release model, with its model card",
-    ),
-    "report": ("litshift.cli.report", "render results/report.html from the pipeline outputs"),
-    "catalog": ("litshift.cli.catalog", "(re)build the DuckDB catalog of curated tables"),
-    "sql": ("litshift.cli.sql", "run a SQL query against the DuckDB catalog"),
+    "release": "package a finished run as the shipped release model, with its model card",
+    "report": "render results/report.html from the pipeline outputs",
+    "catalog": "(re)build the DuckDB catalog of curated tables",
+    "sql": "run a SQL query against the DuckDB catalog",
 }
+
+
+def command_module(command: str) -> str:
+    """The module of ``litshift <command>``: ``litshift.cli.<command with _ for ->``."""
+    return f"{__name__}.{command.replace('-', '_')}"
+
 
 #: commands that open an MLflow run (through litshift.cli.tracking.stage_run)
 TRACKED_COMMANDS = frozenset(
@@ -118,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"litshift {litshift_version()}")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (_, help_text) in COMMANDS.items():
+    for name, help_text in COMMANDS.items():
         sub.add_parser(name, help=help_text, add_help=False)  # the command prints its own help
     return parser
 
@@ -128,9 +106,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     # Parse the command name first, then let that command's module declare its own options.
     known, _ = parser.parse_known_args(argv)
-    module = importlib.import_module(COMMANDS[known.command][0])
+    module = importlib.import_module(command_module(known.command))
     command_parser = argparse.ArgumentParser(
-        prog=f"litshift {known.command}", description=COMMANDS[known.command][1]
+        prog=f"litshift {known.command}", description=COMMANDS[known.command]
     )
     command_parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     command_parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
