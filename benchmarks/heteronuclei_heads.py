@@ -144,6 +144,11 @@ def main() -> None:
     parser.add_argument("--p-test", type=int, default=400, help="held-out 31P test molecules")
     parser.add_argument("--max-steps", type=int, default=3000, help="training steps")
     parser.add_argument("--seed", type=int, default=0, help="subsample seed")
+    parser.add_argument(
+        "--run-overrides",
+        default="{}",
+        help="JSON merged over the run config (e.g. init_from and lr for fine-tuning)",
+    )
     args = parser.parse_args()
     work, out = args.work.resolve(), args.out.resolve()
     (out / "conformers").mkdir(parents=True, exist_ok=True)
@@ -157,6 +162,7 @@ def main() -> None:
     update_config(config, yaml.safe_load((REPO / "config.hetero.yaml").read_text()))
     run = run_config(config["train"], "hetero")
     run |= {"max_steps": args.max_steps, "eval_every": max(args.max_steps // 4, 1)}
+    update_config(run, json.loads(args.run_overrides))
     data = work / "results"
     seconds = {}
     seconds["conformers"] = _timed(

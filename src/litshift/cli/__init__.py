@@ -3,9 +3,9 @@
 Each subcommand is one module of this package, named after it (``litshift split`` is
 :mod:`litshift.cli.split`), exposing ``configure_parser(parser)`` and ``run(args) -> int``: it
 parses the flags, opens the MLflow run and calls one library function. This file only wires
-them up and configures logging once. Modules are imported lazily so ``litshift sql`` does not pay for torch.
-The commands that log to MLflow get ``--tracking-uri`` here, with the opt-in default in their
-help (:mod:`litshift.cli.tracking`).
+them up and configures logging once. Modules are imported lazily so ``litshift sql`` does not
+pay for torch. The commands that log to MLflow get ``--tracking-uri`` here, with the opt-in
+default in their help (:mod:`litshift.cli.tracking`).
 
 Errors reach the user as one line: a :class:`litshift.usage.UsageError` (wrong arguments,
 unreadable input, unwritable output) exits 2, any other exception exits 1 with

@@ -8,6 +8,8 @@ Two kinds, one format (a dict saved with :func:`torch.save`, loadable with ``wei
   description, without optimizer state (what ``litshift predict`` loads).
 
 Writes are atomic, so a run killed while saving leaves the previous checkpoint intact.
+:func:`transfer_weights` starts a run from another run's weights (``train.init_from``), also
+when the new run predicts more nuclei (31P/19F heads on a trunk trained on 1H/13C).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ __all__ = [
     "load_checkpoint",
     "load_model",
     "save_checkpoint",
+    "transfer_weights",
 ]
 
 logger = logging.getLogger(__name__)
@@ -84,3 +87,33 @@ def load_model(
     model = ShiftTransformer(ModelConfig(**state["model_config"]))
     model.load_state_dict(state["model"])
     return model.to(device).eval(), state
+
+
+def transfer_weights(model: ShiftTransformer, state: Mapping[str, Any]) -> list[str]:
+    """Load a trained checkpoint into ``model``, whose nuclei may be a superset of its own.
+
+    Everything but the nucleus list must match (:func:`check_architecture`). The trunk and the
+    heads of the nuclei both know are copied, with their target scaler; a nucleus the checkpoint
+    lacks keeps its fresh head and the scaler ``model`` already holds (from the training data).
+    Returns the nuclei whose heads start fresh.
+    """
+    saved_nuclei = tuple(state["model_config"].get("nuclei", ()))
+    nuclei = tuple(model.config.nuclei)
+    check_architecture({**state["model_config"], "nuclei": nuclei}, model.config)
+    missing = [n for n in saved_nuclei if n not in nuclei]
+    if missing:
+        raise CheckpointError(f"the checkpoint predicts {missing}, which the model lacks")
+    where = {k: nuclei.index(n) for k, n in enumerate(saved_nuclei)}
+    weights = model.state_dict()
+    for key, value in state["model"].items():
+        head, _, rest = key.partition(".")
+        if head in ("heads", "scale_heads"):
+            index, _, tail = rest.partition(".")
+            weights[f"{head}.{where[int(index)]}.{tail}"] = value
+        elif key in ("shift_mean", "shift_std"):
+            for k, j in where.items():
+                weights[key][j] = value[k]
+        else:
+            weights[key] = value
+    model.load_state_dict(weights)
+    return [n for n in nuclei if n not in saved_nuclei]

@@ -59,6 +59,7 @@ from litshift.model.checkpoint import (
     check_architecture,
     load_checkpoint,
     save_checkpoint,
+    transfer_weights,
 )
 from litshift.model.transformer import PRESETS, ModelConfig, ShiftTransformer
 from litshift.train.config import TrainConfig
@@ -400,12 +401,17 @@ def _set_up(
     mean, std = target_scaler(data.train, len(model_config.nuclei))
     model.set_target_scaler(torch.as_tensor(mean), torch.as_tensor(std))
     if config.init_from is not None and not resume:
-        # fine-tuning: the weights (and their target scaler) of a trained run of this architecture
+        # fine-tuning: the weights (and their target scaler) of a trained run of this
+        # architecture; nuclei it lacks get fresh heads and the scaler of this run's data
         start_state = load_checkpoint(config.init_from)
-        check_architecture(start_state["model_config"], model_config)
-        model.load_state_dict(start_state["model"])
+        fresh = transfer_weights(model, start_state)
         mean, std = model.shift_mean.numpy(), model.shift_std.numpy()
-        logger.info("initialized from %s (step %s)", config.init_from, start_state.get("step"))
+        logger.info(
+            "initialized from %s (step %s)%s",
+            config.init_from,
+            start_state.get("step"),
+            f"; new heads: {', '.join(fresh)}" if fresh else "",
+        )
     model.to(device)
     optimizer = model.configure_optimizer(config.lr, config.weight_decay)
     ema = WeightAverage(model, config.ema_decay) if config.ema_decay else None
