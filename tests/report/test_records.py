@@ -7,14 +7,12 @@ from typing import Any
 
 import polars as pl
 import pytest
-import yaml
 
 from litshift.report import records
 from litshift.report.collect import CURVE_SCHEMA, ReportData, RunInfo, TrackedRun, Tracking
 from litshift.report.page import verdict_sentence
 from litshift.report.records import Ablations, MetricsIndex
 from litshift.report.roles import Roles
-from tests.conftest import REPO
 
 
 def _metrics(rows: list[dict[str, Any]]) -> pl.DataFrame:
@@ -47,16 +45,6 @@ def _run(name: str, **metrics: Any) -> RunInfo:
         [{"metric": "loss_atom", "step": s, "value": 1.0 / s} for s in (1, 2)], schema=CURVE_SCHEMA
     )
     return RunInfo(name, {"max_steps": 100}, metrics, history)
-
-
-def test_role_defaults_are_the_schema_and_config_defaults() -> None:
-    schema = yaml.safe_load((REPO / "workflow/schemas/config.schema.yaml").read_text())
-    properties = schema["properties"]["report"]["properties"]["roles"]["properties"]
-    config = yaml.safe_load((REPO / "config.yaml").read_text())["report"]["roles"]
-    code = {name: getattr(Roles(), name) for name in properties}
-    code = {k: list(v) if isinstance(v, tuple) else v for k, v in code.items()}
-    assert code == {k: v["default"] for k, v in properties.items()} == config
-    assert Roles.from_config({}) == Roles() == Roles.from_config({"report": {"roles": config}})
 
 
 def test_roles_are_read_from_the_config_and_checked() -> None:

@@ -4,6 +4,7 @@ none of it, and its jobs keep their commands."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -67,7 +68,9 @@ def test_snakemake_plans_the_baseline_and_run_only_with_the_hetero_config(tmp_pa
     assert int(hetero.pop("train")) == int(default.pop("train")) + 1
     assert int(hetero.pop("total")) == int(default.pop("total")) + 2
     assert hetero == default  # the same stages otherwise
-    assert "--uncapped-nuclei '31P,19F'" in stdout and "--heteronuclei '31P,19F'" in stdout
+    assert _settings(stdout, "curate_unassigned")["unassigned_uncapped_nuclei"] == ["31P", "19F"]
+    assert _settings(stdout, "split")["heteronuclei"] == ["31P", "19F"]
+    assert _settings(stdout, "hose_baseline")["heteronuclei"] == ["31P", "19F"]
     assert "--unassigned" not in _job(default_stdout, "collect_molecules")
     assert "--heteronuclei 31P,19F --unassigned" in _job(stdout, "collect_molecules")
     assert "--unassigned" not in _job(default_stdout, "train")
@@ -79,3 +82,8 @@ def test_snakemake_plans_the_baseline_and_run_only_with_the_hetero_config(tmp_pa
 def _job(stdout: str, rule: str) -> str:
     """The first planned job of ``rule`` in a ``snakemake -n -p`` listing."""
     return next(job for job in stdout.split("\nrule ") if job.startswith(f"{rule}:"))
+
+
+def _settings(stdout: str, rule: str) -> dict:
+    """The ``--config-json`` of the first planned job of ``rule``."""
+    return json.loads(re.search(r"--config-json '(\{.*?\})'", _job(stdout, rule)).group(1))

@@ -1,8 +1,8 @@
 # Ablations (`make ablations`): the train rule trains every run of config["ablations"] once per
 # seed into results/ablations/models/{run}_seed{seed}/; this gather summarizes them over seeds.
 # The report reads the summary only once it exists (see report.smk), so `make report` alone
-# never trains an ablation.
-import json
+# never trains an ablation. --config-json carries the ablations section: the seeds every run
+# must have and the runs' declared overrides.
 
 
 rule summarize_ablations:
@@ -12,8 +12,7 @@ rule summarize_ablations:
         summary="results/ablations/summary.parquet",
     params:
         runs=lambda wildcards, input: [os.path.dirname(path) for path in input.metrics],
-        seeds=",".join(map(str, ABLATIONS["seeds"])),
-        overrides=json.dumps(ABLATIONS["runs"] or {}),
+        cfg=config_json("ablations"),
     log:
         f"{LOGS}/summarize_ablations.log",
     benchmark:
@@ -25,5 +24,5 @@ rule summarize_ablations:
     conda:
         ENV
     shell:
-        "litshift summarize-ablations {params.runs} --seeds {params.seeds}"
-        " --overrides-json {params.overrides:q} --out {output.summary} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        "litshift summarize-ablations {params.runs} --out {output.summary}"
+        " --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -1,4 +1,5 @@
 # Config validation, tracking environment and the few input functions rules share.
+import json
 import os
 import sys
 import time
@@ -56,9 +57,22 @@ HETERONUCLEI = config["split"]["heteronuclei"]
 HOSE_BASELINE = ["results/eval/hose_baseline/summary.json"] if config["split"]["heteronuclei"] else []
 
 
-def window_args(windows):
-    """`--window 1H=-1,15 ...` from a config mapping nucleus -> [lo, hi]."""
-    return " ".join(f"--window {nuc}={lo},{hi}" for nuc, (lo, hi) in windows.items())
+#: settings that size a section's jobs (the rule's threads and resources) or name its inputs:
+#: the rules use them, the commands never see them, so a change reruns no job (rerun-triggers:
+#: params compares the --config-json too)
+JOB_SETTINGS = {"threads", "workers", "mem_mb", "runtime", "sources"}
+
+
+def config_json(section, *keys, **shared):
+    """A rule's `--config-json`: the settings of config section `section` (those named in
+    `keys`, else all but its JOB_SETTINGS) and `shared` ones of other sections."""
+    settings = config[section]
+    picked = (
+        {key: settings[key] for key in keys}
+        if keys
+        else {key: value for key, value in settings.items() if key not in JOB_SETTINGS}
+    )
+    return json.dumps(picked | shared)
 
 
 def if_exists(path):

@@ -1,7 +1,8 @@
 # 3D conformers of every collected molecule: one job per shard (a molecule belongs to shard
 # int(key, 16) % n_shards), then the manifest that training and prediction depend on. Results
 # are kept in conformers.cache, outside the rule outputs, so a rerun (grown input, new shard
-# count) embeds only the molecules it has not seen with the same options.
+# count) embeds only the molecules it has not seen with the same options. A shard job's
+# --config-json carries the conformers section: the sharding, the store, the embedding options.
 CONFORMERS = config["conformers"]
 CONFORMER_SHARDS = expand(
     "results/conformers/shard-{shard}.parquet",
@@ -17,17 +18,7 @@ rule conformers_shard:
     output:
         "results/conformers/shard-{shard}.parquet",
     params:
-        n_shards=CONFORMERS["n_shards"],
-        cache=CONFORMERS["cache"],
-        chunk_size=CONFORMERS["chunk_size"],
-        n_confs=CONFORMERS["n_confs"],
-        keep=CONFORMERS["keep"],
-        seed=CONFORMERS["seed"],
-        max_attempts=CONFORMERS["max_attempts"],
-        timeout_s=CONFORMERS["timeout_s"],
-        max_atoms=CONFORMERS["max_atoms"],
-        force_fields=" ".join(CONFORMERS["force_fields"]),
-        ff_max_iters=CONFORMERS["ff_max_iters"],
+        cfg=config_json("conformers"),
     log:
         f"{LOGS}/conformers/shard-{{shard}}.log",
     benchmark:
@@ -39,13 +30,8 @@ rule conformers_shard:
     conda:
         ENV
     shell:
-        "litshift conformers --tracking-uri {TRACKING_URI:q} shard {input} --shard {wildcards.shard}"
-        " --n-shards {params.n_shards} --out {output} --cache {params.cache} --workers {threads}"
-        " --chunk-size {params.chunk_size} --n-confs {params.n_confs} --keep {params.keep}"
-        " --seed {params.seed} --max-attempts {params.max_attempts}"
-        " --timeout-s {params.timeout_s} --max-atoms {params.max_atoms}"
-        " --force-fields {params.force_fields} --ff-max-iters {params.ff_max_iters}"
-        " > {log} 2>&1"
+        "litshift conformers --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q}"
+        " shard {input} --shard {wildcards.shard} --out {output} --workers {threads} > {log} 2>&1"
 
 
 rule conformers:

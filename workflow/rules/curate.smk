@@ -1,4 +1,6 @@
 # NMRShiftDB2 curation: assigned spectra from the SD file, molecule-level sets from JSON lines.
+# --config-json carries the curation section: the nuclei and shift windows both keep, and for
+# the JSON lines also the record cap and the nuclei read past it.
 
 
 rule curate_assigned:
@@ -8,8 +10,8 @@ rule curate_assigned:
         table="results/curated/assigned.parquet",
         rejected="results/curated/rejected/assigned.parquet",
     params:
-        nuclei=",".join(config["curation"]["nuclei"]),
-        windows=window_args(config["curation"]["shift_window"]),
+        # only these two: the JSON-lines settings do not rerun this job
+        cfg=config_json("curation", "nuclei", "shift_window"),
     log:
         f"{LOGS}/curate_assigned.log",
     benchmark:
@@ -22,7 +24,7 @@ rule curate_assigned:
         ENV
     shell:
         "litshift curate-assigned {input.sdf} --out {output.table} --rejected {output.rejected}"
-        " --nuclei {params.nuclei} {params.windows} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 
 rule curate_unassigned:
@@ -32,14 +34,7 @@ rule curate_unassigned:
         table="results/curated/unassigned.parquet",
         rejected="results/curated/rejected/unassigned.parquet",
     params:
-        nuclei=",".join(config["curation"]["nuclei"]),
-        windows=window_args(config["curation"]["shift_window"]),
-        max_records=(
-            f"--max-records {config['curation']['unassigned_max_records']}"
-            if config["curation"]["unassigned_max_records"]
-            else ""
-        ),
-        uncapped=",".join(config["curation"]["unassigned_uncapped_nuclei"]),
+        cfg=config_json("curation"),
     log:
         f"{LOGS}/curate_unassigned.log",
     benchmark:
@@ -52,5 +47,4 @@ rule curate_unassigned:
         ENV
     shell:
         "litshift curate-unassigned {input.jsonl} --out {output.table} --rejected {output.rejected}"
-        " --nuclei {params.nuclei} {params.windows} {params.max_records}"
-        " --uncapped-nuclei '{params.uncapped}' --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

@@ -1,7 +1,12 @@
 # Evaluation: every trained run, the HOSE baseline (fitted here on the assigned training split)
 # and CSP5 when installed, scored on the assigned test split and the held-out literature
 # molecules. Outputs feed the DuckDB views eval_predictions / eval_metrics and the report.
+# --config-json carries the evaluate section (the predictors' and the scoring's settings) and
+# train.match_policy.
 EVALUATE = config["evaluate"]
+#: the training's count-mismatch policy: every scoring command matches molecule-level shift
+#: sets as training did
+MATCH_POLICY = config["train"]["match_policy"]
 #: the model shipped in the package (make release), scored beside the pipeline's runs when present
 SHIPPED_MODEL = [
     path
@@ -26,19 +31,7 @@ rule evaluate:
         summary="results/eval/summary.json",
     params:
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
-        nuclei=",".join(EVALUATE["nuclei"]),
-        policy=config["train"]["match_policy"],
-        bins=",".join(str(b) for b in EVALUATE["similarity_bins"]),
-        csp5="" if EVALUATE["csp5"] else "--skip-csp5",
-        hose_radius=EVALUATE["hose_max_radius"],
-        hose_min_count=EVALUATE["hose_min_count"],
-        n_bootstrap=EVALUATE["n_bootstrap"],
-        calibration_molecules=EVALUATE["calibration_molecules"],
-        seed=EVALUATE["seed"],
-        fp_radius=EVALUATE["fingerprint_radius"],
-        fp_bits=EVALUATE["fingerprint_bits"],
-        batch_size=EVALUATE["batch_size"],
-        device=EVALUATE["device"],
+        cfg=config_json("evaluate", match_policy=MATCH_POLICY),
         budget=config["budget"],
     log:
         f"{LOGS}/evaluate.log",
@@ -56,13 +49,7 @@ rule evaluate:
         " --conformers {params.conformer_dir} --models {input.models}"
         " --out-predictions {output.predictions} --out-metrics {output.metrics}"
         " --out-uncertainty {output.uncertainty} --out-summary {output.summary}"
-        " --calibration-molecules {params.calibration_molecules}"
-        " --nuclei {params.nuclei} --match-policy {params.policy}"
-        " --hose-max-radius {params.hose_radius} --hose-min-count {params.hose_min_count}"
-        " --n-bootstrap {params.n_bootstrap} --seed {params.seed}"
-        " --fingerprint-radius {params.fp_radius} --fingerprint-bits {params.fp_bits}"
-        " --similarity-bins {params.bins} {params.csp5} --batch-size {params.batch_size}"
-        " --device {params.device} --threads {threads} --budget {params.budget}"
+        " --threads {threads} --budget {params.budget} --config-json {params.cfg:q}"
         " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 
@@ -77,7 +64,9 @@ HETERO_MODELS = [
 # HOSE per heteronucleus (split.heteronuclei: 31P, 19F), fitted on the assigned and unambiguous
 # weak training sets of that nucleus and scored on the held-out weak and literature sets, and
 # the trained runs with a head for it on the same sets (config.hetero.yaml); without such runs
-# it needs no conformers or trained model.
+# it needs no conformers or trained model. Its --config-json carries split.heteronuclei, the
+# HOSE and scoring settings of evaluate (and its device settings when it scores runs) and
+# train.match_policy.
 rule hose_baseline:
     input:
         assigned=rules.curate_assigned.output.table,
@@ -93,16 +82,20 @@ rule hose_baseline:
         metrics="results/eval/hose_baseline/metrics.parquet",
         summary="results/eval/hose_baseline/summary.json",
     params:
-        nuclei=",".join(config["split"]["heteronuclei"]),
         literature_test=LITERATURE_TEST_SOURCES,
-        policy=config["train"]["match_policy"],
-        bins=",".join(str(b) for b in EVALUATE["similarity_bins"]),
-        hose_radius=EVALUATE["hose_max_radius"],
-        hose_min_count=EVALUATE["hose_min_count"],
-        n_bootstrap=EVALUATE["n_bootstrap"],
-        seed=EVALUATE["seed"],
-        fp_radius=EVALUATE["fingerprint_radius"],
-        fp_bits=EVALUATE["fingerprint_bits"],
+        cfg=config_json(
+            "evaluate",
+            "hose_max_radius",
+            "hose_min_count",
+            "n_bootstrap",
+            "seed",
+            "fingerprint_radius",
+            "fingerprint_bits",
+            "similarity_bins",
+            *(["batch_size", "device"] if HETERO_MODELS else []),
+            heteronuclei=HETERONUCLEI,
+            match_policy=MATCH_POLICY,
+        ),
         budget=config["budget"],
     log:
         f"{LOGS}/hose_baseline.log",
@@ -118,16 +111,8 @@ rule hose_baseline:
         "litshift hose-baseline --assigned {input.assigned} --splits {input.splits}"
         " --weak {input.weak} --unassigned {input.unassigned} --literature {input.literature}"
         " --literature-test-sources '{params.literature_test}'"
-        " --literature-test {input.literature_test} --nuclei {params.nuclei}"
-        " --match-policy {params.policy} --hose-max-radius {params.hose_radius}"
-        " --hose-min-count {params.hose_min_count} --similarity-bins {params.bins}"
-        " --fingerprint-radius {params.fp_radius} --fingerprint-bits {params.fp_bits}"
-        " --n-bootstrap {params.n_bootstrap} --seed {params.seed} --budget {params.budget}"
-        + (
-            " --models {input.models} --conformers results/conformers"
-            f" --device {EVALUATE['device']} --batch-size {EVALUATE['batch_size']}"
-            if HETERO_MODELS
-            else ""
-        )
+        " --literature-test {input.literature_test}"
+        + (" --models {input.models} --conformers results/conformers" if HETERO_MODELS else "")
         + " --out-predictions {output.predictions} --out-metrics {output.metrics}"
-        " --out-summary {output.summary} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --out-summary {output.summary} --budget {params.budget} --config-json {params.cfg:q}"
+        " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"

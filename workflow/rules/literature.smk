@@ -1,5 +1,7 @@
 # Literature spectra: each configured source's records -> parsed, consistency-checked peak lists
-# (one file per source, so sources ingest in parallel), then one gathered table.
+# (one file per source, so sources ingest in parallel), then one gathered table. --config-json
+# carries the literature section but its sources (the nuclei kept, the chunk size, the filter
+# tolerances: the same for every source); how to read a source are flags of its own.
 import shlex
 
 LITERATURE = config["literature"]
@@ -7,24 +9,6 @@ LITERATURE = config["literature"]
 
 wildcard_constraints:
     source="[A-Za-z0-9_.-]+",
-
-
-# Filter tolerances are the same for every source.
-LITERATURE_FILTER_ARGS = " ".join(
-    [
-        f"--integration-tolerance {LITERATURE['filters']['integration_tolerance']}",
-        f"--carbon-excess-tolerance {LITERATURE['filters']['carbon_excess_tolerance']}",
-        f"--carbon-deficit-tolerance {LITERATURE['filters']['carbon_deficit_tolerance']}",
-        window_args(LITERATURE["filters"]["shift_window"]),
-        *(f"--residual-tolerance {nucleus}={ppm}"
-          for nucleus, ppm in LITERATURE["filters"]["residual_tolerance"].items()),
-        *(f"--duplicate-tolerance {nucleus}={ppm}"
-          for nucleus, ppm in LITERATURE["filters"]["duplicate_tolerance"].items()),
-        *(shlex.quote(f"--reference-standard={nucleus}={name}")
-          for nucleus, name in LITERATURE["filters"]["reference_standard"].items()),
-        "" if LITERATURE["filters"]["reject_residual"] else "--keep-residual",
-    ]
-)
 
 
 rule ingest_literature:
@@ -44,9 +28,7 @@ rule ingest_literature:
                 "--format", LITERATURE["sources"][wildcards.source]["format"] or "auto",
             ]
         ),
-        nuclei=",".join(LITERATURE["nuclei"]),
-        chunk_size=LITERATURE["chunk_size"],
-        filters=LITERATURE_FILTER_ARGS,
+        cfg=config_json("literature"),
     log:
         f"{LOGS}/ingest_literature/{{source}}.log",
     benchmark:
@@ -59,8 +41,8 @@ rule ingest_literature:
         ENV
     shell:
         "litshift ingest-literature {input} {output.table} --rejected {output.rejected}"
-        " {params.source} --nuclei {params.nuclei} --workers {threads}"
-        " --chunk-size {params.chunk_size} {params.filters} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " {params.source} --workers {threads} --config-json {params.cfg:q}"
+        " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 
 rule gather_literature:

@@ -1,5 +1,6 @@
 # Leakage-safe split of the assigned molecules; the weak training set and the literature test
 # set are derived from it, and every structure that needs conformers is collected.
+# split's --config-json carries the split section (fractions, seed, method, heteronuclei).
 
 
 rule split:
@@ -12,10 +13,7 @@ rule split:
         weak="results/splits/weak_train.parquet",
         literature_test="results/splits/literature_test.parquet",
     params:
-        fractions=",".join(str(f) for f in config["split"]["fractions"]),
-        seed=config["split"]["seed"],
-        method=config["split"]["method"],
-        heteronuclei=",".join(config["split"]["heteronuclei"]),
+        cfg=config_json("split"),
         literature_test=LITERATURE_TEST_SOURCES,
     log:
         f"{LOGS}/split.log",
@@ -30,9 +28,7 @@ rule split:
     shell:
         "litshift split --assigned {input.assigned} --unassigned {input.unassigned}"
         " --literature {input.literature} --literature-test-sources '{params.literature_test}'"
-        " --fractions {params.fractions} --seed {params.seed} --method {params.method}"
-        " --heteronuclei '{params.heteronuclei}'"
-        " --out-splits {output.splits} --out-weak {output.weak}"
+        " --config-json {params.cfg:q} --out-splits {output.splits} --out-weak {output.weak}"
         " --out-literature-test {output.literature_test} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
 
 

@@ -1,6 +1,8 @@
 # Decoy benchmark of `litshift verify`: test spectra (assigned test split, held-out literature
 # records) ranked against same-formula decoys by the headline runs, HOSE and CSP5 (when
 # installed). Feeds the DuckDB view verify_benchmark and the report's verification section.
+# --config-json carries the verify section, the predictor settings of evaluate (nuclei, HOSE,
+# CSP5, device) and train.match_policy.
 VERIFY = config["verify"]
 VERIFY_RUNS = [run for run in VERIFY["runs"] if run in TRAIN_RUNS]
 
@@ -21,22 +23,14 @@ rule verify_benchmark:
         summary="results/verify/summary.json",
     params:
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
-        nuclei=",".join(EVALUATE["nuclei"]),
-        policy=config["train"]["match_policy"],
-        max_cases="" if VERIFY["max_cases"] is None else f"--max-cases {VERIFY['max_cases']}",
-        n_decoys=VERIFY["n_decoys"],
-        n_positional=VERIFY["n_positional"],
-        min_decoys=VERIFY["min_decoys"],
-        likelihood=VERIFY["likelihood"],
-        dof=VERIFY["dof"],
-        missing=VERIFY["missing_probability"],
-        seed=VERIFY["seed"],
-        calibration=VERIFY["calibration_molecules"],
-        hose_radius=EVALUATE["hose_max_radius"],
-        hose_min_count=EVALUATE["hose_min_count"],
-        csp5="" if EVALUATE["csp5"] else "--skip-csp5",
-        batch_size=EVALUATE["batch_size"],
-        device=EVALUATE["device"],
+        cfg=config_json(
+            "verify",
+            **{
+                key: EVALUATE[key]
+                for key in ("nuclei", "hose_max_radius", "hose_min_count", "csp5", "batch_size", "device")
+            },
+            match_policy=MATCH_POLICY,
+        ),
         budget=config["budget"],
     log:
         f"{LOGS}/verify_benchmark.log",
@@ -52,12 +46,6 @@ rule verify_benchmark:
         "litshift verify-benchmark --assigned {input.assigned} --splits {input.splits}"
         " --literature-test {input.literature_test} --conformers {params.conformer_dir}"
         " --pool {input.molecules} {input.unassigned} {input.literature} --models {input.models}"
-        " --out {output.table} --out-summary {output.summary} --nuclei {params.nuclei}"
-        " --match-policy {params.policy} {params.max_cases} --n-decoys {params.n_decoys}"
-        " --n-positional {params.n_positional} --min-decoys {params.min_decoys}"
-        " --likelihood {params.likelihood} --dof {params.dof}"
-        " --missing-probability {params.missing} --seed {params.seed}"
-        " --calibration-molecules {params.calibration} --hose-max-radius {params.hose_radius}"
-        " --hose-min-count {params.hose_min_count} {params.csp5} --batch-size {params.batch_size}"
-        " --device {params.device} --threads {threads} --budget {params.budget}"
-        " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --out {output.table} --out-summary {output.summary} --threads {threads}"
+        " --budget {params.budget} --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q}"
+        " > {log} 2>&1"

@@ -5,7 +5,9 @@ Each subcommand is one module of this package, named after it (``litshift split`
 parses the flags, opens the MLflow run and calls one library function. This file only wires
 them up and configures logging once. Modules are imported lazily so ``litshift sql`` does not
 pay for torch. The commands that log to MLflow get ``--tracking-uri`` here, with the opt-in
-default in their help (:mod:`litshift.cli.tracking`).
+default in their help (:mod:`litshift.cli.tracking`), and those whose module declares
+``CONFIG_OPTIONS`` (and ``CONFIG_IGNORED``) get ``--config-json``, the settings of a config
+section as the Snakemake rules pass them (:func:`litshift.cli.args.apply_config_json`).
 
 Errors reach the user as one line: a :class:`litshift.usage.UsageError` (wrong arguments,
 unreadable input, unwritable output) exits 2, any other exception exits 1 with
@@ -22,6 +24,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from litshift.cli.args import add_config_json_option, apply_config_json
 from litshift.cli.tracking import add_tracking_option, given_tracking_uri
 from litshift.provenance import litshift_version
 from litshift.usage import UsageError
@@ -117,7 +120,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if tracked:
         add_tracking_option(command_parser)
     position = argv.index(known.command)
-    args = command_parser.parse_args(argv[:position] + argv[position + 1 :])
+    command_argv = argv[:position] + argv[position + 1 :]
+    config_options = getattr(module, "CONFIG_OPTIONS", None)
+    if config_options is not None:
+        add_config_json_option(command_parser)
+        try:
+            ignored = getattr(module, "CONFIG_IGNORED", frozenset())
+            apply_config_json(command_parser, command_argv, config_options, ignored)
+        except UsageError as err:  # an argument error, like argparse's: no traceback
+            print(f"litshift {known.command}: error: {err}", file=sys.stderr)
+            return 2
+    args = command_parser.parse_args(command_argv)
+    if config_options is not None:
+        del args.config_json  # its settings are in their flags' dests now
     logging.basicConfig(
         level=logging.DEBUG if args.verbose or known.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

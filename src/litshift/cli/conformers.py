@@ -12,18 +12,27 @@ import logging
 from dataclasses import asdict, fields
 
 from litshift.chem.conformers import FORCE_FIELDS, EmbedOptions
+from litshift.cli.args import ConfigOption
 from litshift.cli.tracking import stage_run
 from litshift.data.conformer_shards import ConformerCache, gather, run_shard
 from litshift.data.io import read_table
 from litshift.usage import JSON, PARQUET, check_paths
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_OPTIONS", "configure_parser", "run"]
 
 logger = logging.getLogger(__name__)
 
 STAGE = "conformers"
 #: summary entries the shard job prints when it ends
 LOGGED = ("molecules", "cached", "embedded", "ok", "failures", "seconds", "workers_busy")
+#: config section ``conformers`` -> flags of ``shard`` (``--config-json``): the store, the
+#: sharding and every embedding option
+CONFIG_OPTIONS: dict[str, ConfigOption] = {
+    "n_shards": "n_shards",
+    "cache": "cache",
+    "chunk_size": "chunk_size",
+    **{option.name: option.name for option in fields(EmbedOptions)},
+}
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

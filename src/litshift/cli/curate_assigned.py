@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 import logging
 
-from litshift.cli.args import add_curation_arguments, windows_from_args
+from litshift.cli.args import CURATION_OPTIONS, add_curation_arguments
 from litshift.cli.tracking import stage_run
 from litshift.ingest.curate_assigned import STAGE, curate_sdf
 from litshift.usage import PARQUET, check_paths
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_OPTIONS", "configure_parser", "run"]
 
 logger = logging.getLogger(__name__)
+
+#: config section ``curation`` (its nuclei and windows) -> flags (``--config-json``)
+CONFIG_OPTIONS = CURATION_OPTIONS
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -30,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         outputs={"--out": (args.out, PARQUET), "--rejected": (args.rejected, PARQUET)},
     )
     nuclei = set(args.nuclei.split(","))
-    windows = windows_from_args(args.window)
+    windows = dict(args.window)
     params = {"input": args.sdf, "nuclei": sorted(nuclei), "windows": windows}
     with stage_run(STAGE, params) as tracker:
         summary = curate_sdf(args.sdf, args.out, args.rejected, nuclei, windows)

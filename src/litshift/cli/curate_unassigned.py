@@ -9,14 +9,20 @@ from __future__ import annotations
 import argparse
 import logging
 
-from litshift.cli.args import add_curation_arguments, windows_from_args
+from litshift.cli.args import CURATION_OPTIONS, add_curation_arguments, comma_list
 from litshift.cli.tracking import stage_run
 from litshift.ingest.curate_unassigned import STAGE, curate_jsonl
 from litshift.usage import PARQUET, UsageError, check_paths
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_OPTIONS", "configure_parser", "run"]
 
 logger = logging.getLogger(__name__)
+
+#: config section ``curation`` -> flags (``--config-json``)
+CONFIG_OPTIONS = CURATION_OPTIONS | {
+    "unassigned_max_records": "max_records",
+    "unassigned_uncapped_nuclei": ("uncapped_nuclei", comma_list),
+}
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--uncapped-nuclei {sorted(uncapped - nuclei)} not among --nuclei {sorted(nuclei)}"
         )
-    windows = windows_from_args(args.window)
+    windows = dict(args.window)
     params = {
         "input": args.jsonl,
         "nuclei": sorted(nuclei),

@@ -14,6 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from litshift.cli.predictors import (
+    PREDICTOR_CONFIG,
+    SCORING_CONFIG,
     add_predictor_arguments,
     add_scoring_arguments,
     held_out_inputs,
@@ -24,9 +26,12 @@ from litshift.cli.tracking import stage_run
 from litshift.evaluate.comparison import STAGE, EvaluationOptions, EvaluationOutputs, evaluate
 from litshift.usage import JSON, PARQUET, check_device, check_paths
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_OPTIONS", "configure_parser", "run"]
 
 logger = logging.getLogger(__name__)
+
+#: config section ``evaluate`` and ``train.match_policy`` -> flags (``--config-json``)
+CONFIG_OPTIONS = PREDICTOR_CONFIG | SCORING_CONFIG
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

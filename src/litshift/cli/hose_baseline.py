@@ -12,7 +12,11 @@ from pathlib import Path
 import polars as pl
 
 from litshift.chem.matching import POLICIES
+from litshift.cli.args import ConfigOption, comma_list
 from litshift.cli.predictors import (
+    DEVICE_CONFIG,
+    HOSE_CONFIG,
+    SCORING_CONFIG,
     add_budget_argument,
     add_device_arguments,
     add_hose_arguments,
@@ -30,7 +34,17 @@ from litshift.evaluate.heteronuclei import (
 from litshift.evaluate.scoring import ScoringOptions
 from litshift.usage import JSON, PARQUET, UsageError, check_paths
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_OPTIONS", "configure_parser", "run"]
+
+#: ``split.heteronuclei``, the HOSE, scoring and device settings of ``evaluate`` and
+#: ``train.match_policy`` -> flags (``--config-json``)
+CONFIG_OPTIONS: dict[str, ConfigOption] = {
+    "heteronuclei": ("nuclei", comma_list),
+    "match_policy": "match_policy",
+    **HOSE_CONFIG,
+    **SCORING_CONFIG,
+    **DEVICE_CONFIG,
+}
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

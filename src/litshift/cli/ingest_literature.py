@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from litshift.chem.nuclei import SHIFT_REFERENCES
-from litshift.cli.args import window
+from litshift.cli.args import ConfigOption, comma_list, negated, per_nucleus, window
 from litshift.cli.tracking import stage_run
 from litshift.ingest import literature_filters as filters
 from litshift.ingest.ingest_literature import (
@@ -31,9 +31,24 @@ from litshift.ingest.ingest_literature import (
 from litshift.ingest.literature import NUCLEI
 from litshift.usage import UsageError, check_input, check_output, is_parquet
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_OPTIONS", "configure_parser", "run"]
 
 logger = logging.getLogger(__name__)
+
+#: config section ``literature`` -> flags (``--config-json``); a source's own settings (role,
+#: columns, format) are flags of their own
+CONFIG_OPTIONS: dict[str, ConfigOption] = {
+    "nuclei": ("nuclei", comma_list),
+    "chunk_size": "chunk_size",
+    "filters.integration_tolerance": "integration_tolerance",
+    "filters.carbon_excess_tolerance": "carbon_excess_tolerance",
+    "filters.carbon_deficit_tolerance": "carbon_deficit_tolerance",
+    "filters.shift_window": ("window", per_nucleus),
+    "filters.residual_tolerance": ("residual_tolerance", per_nucleus),
+    "filters.reject_residual": ("keep_residual", negated),
+    "filters.duplicate_tolerance": ("duplicate_tolerance", per_nucleus),
+    "filters.reference_standard": ("reference_standard", per_nucleus),
+}
 
 
 def _tolerance(text: str) -> tuple[str, float]:
@@ -128,7 +143,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--window",
         type=window,
         action="append",
-        default=[],
+        default=list(defaults.windows.items()),
         metavar="NUC=LO,HI",
         help="plausible shift window (repeatable; overrides the defaults "
         f"{dict(filters.DEFAULT_LITERATURE_WINDOWS)})",
@@ -137,7 +152,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--residual-tolerance",
         type=_tolerance,
         action="append",
-        default=[],
+        default=list(defaults.residual_tolerance.items()),
         metavar="NUC=PPM",
         help="distance to a solvent residual line (repeatable)",
     )
@@ -150,7 +165,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--duplicate-tolerance",
         type=_tolerance,
         action="append",
-        default=[],
+        default=list(defaults.duplicate_tolerance.items()),
         metavar="NUC=PPM",
         help="per-peak difference of duplicate lists",
     )
@@ -158,7 +173,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--reference-standard",
         type=_standard,
         action="append",
-        default=[],
+        default=list(defaults.reference_standards.items()),
         metavar="NUC=NAME",
         help="scale a nucleus' lists must be on; lists whose conditions name another reference "
         "compound are rejected (repeatable; NUC=none: no check; defaults "
@@ -199,6 +214,8 @@ def _check_arguments(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     fmt = _check_arguments(args)
+    # nucleus by nucleus over the defaults: a config mapping that names some nuclei keeps the
+    # others' defaults
     defaults = filters.FilterConfig()
     config = filters.FilterConfig(
         integration_tolerance=args.integration_tolerance,

@@ -5,7 +5,10 @@ Each shared option is declared once here, its default taken from the library's o
 (:class:`~litshift.evaluate.predictor_setup.PredictorOptions`,
 :class:`~litshift.evaluate.scoring.ScoringOptions`,
 :class:`~litshift.verify.likelihood.ErrorModel`), and turned back into those options by the
-functions below, so the commands cannot drift apart in a flag, its help or its default.
+functions below, so the commands cannot drift apart in a flag, its help or its default. The
+``*_CONFIG`` mappings name the config settings of these flags (sections ``evaluate`` and
+``verify``, ``train.match_policy``) for the commands' ``CONFIG_OPTIONS``; ``--budget`` is not
+one: by hand its default labels the numbers ``manual``, the rules pass the config's label.
 """
 
 from __future__ import annotations
@@ -14,11 +17,17 @@ import argparse
 from pathlib import Path
 
 from litshift.chem.matching import POLICIES
+from litshift.cli.args import ConfigOption, comma_list, negated
 from litshift.evaluate.predictor_setup import HeldOutInputs, PredictorOptions
 from litshift.evaluate.scoring import ScoringOptions
 from litshift.verify.likelihood import LIKELIHOODS, ErrorModel
 
 __all__ = [
+    "DEVICE_CONFIG",
+    "ERROR_MODEL_CONFIG",
+    "HOSE_CONFIG",
+    "PREDICTOR_CONFIG",
+    "SCORING_CONFIG",
     "add_budget_argument",
     "add_device_arguments",
     "add_error_model_arguments",
@@ -34,6 +43,37 @@ __all__ = [
 _PREDICTORS = PredictorOptions()
 _SCORING = ScoringOptions()
 _ERROR_MODEL = ErrorModel()
+
+#: config settings -> dests of :func:`add_hose_arguments`
+HOSE_CONFIG: dict[str, ConfigOption] = {
+    "hose_max_radius": "hose_max_radius",
+    "hose_min_count": "hose_min_count",
+}
+#: ... of :func:`add_device_arguments`
+DEVICE_CONFIG: dict[str, ConfigOption] = {"batch_size": "batch_size", "device": "device"}
+#: ... of :func:`add_predictor_arguments` (``--threads`` is the rule's threads)
+PREDICTOR_CONFIG: dict[str, ConfigOption] = {
+    "nuclei": ("nuclei", comma_list),
+    "match_policy": "match_policy",
+    **HOSE_CONFIG,
+    "calibration_molecules": "calibration_molecules",
+    "csp5": ("skip_csp5", negated),
+    **DEVICE_CONFIG,
+}
+#: ... of :func:`add_scoring_arguments`
+SCORING_CONFIG: dict[str, ConfigOption] = {
+    "n_bootstrap": "n_bootstrap",
+    "seed": "seed",
+    "fingerprint_radius": "fingerprint_radius",
+    "fingerprint_bits": "fingerprint_bits",
+    "similarity_bins": ("similarity_bins", comma_list),
+}
+#: ... of :func:`add_error_model_arguments`
+ERROR_MODEL_CONFIG: dict[str, ConfigOption] = {
+    "likelihood": "likelihood",
+    "dof": "dof",
+    "missing_probability": "missing_probability",
+}
 
 
 def add_hose_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,15 +10,23 @@ from __future__ import annotations
 import argparse
 import logging
 
+from litshift.cli.args import ConfigOption, comma_list
 from litshift.cli.tracking import stage_run
 from litshift.data.splits import SplitOptions, write_splits
 from litshift.usage import PARQUET, check_paths
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_OPTIONS", "configure_parser", "run"]
 
 logger = logging.getLogger(__name__)
 
 STAGE = "split"
+#: config section ``split`` -> flags (``--config-json``)
+CONFIG_OPTIONS: dict[str, ConfigOption] = {
+    "fractions": ("fractions", comma_list),
+    "seed": "seed",
+    "method": "method",
+    "heteronuclei": ("heteronuclei", comma_list),
+}
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

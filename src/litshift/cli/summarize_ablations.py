@@ -10,21 +10,31 @@ import argparse
 import json
 import logging
 
+from litshift.cli.args import ConfigOption, comma_list
 from litshift.cli.tracking import stage_run
 from litshift.evaluate.ablations import write_summary
 from litshift.usage import PARQUET, check_paths
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_IGNORED", "CONFIG_OPTIONS", "configure_parser", "run"]
 
 logger = logging.getLogger(__name__)
 
 STAGE = "summarize_ablations"
+#: config section ``ablations`` -> flags (``--config-json``)
+CONFIG_OPTIONS: dict[str, ConfigOption] = {
+    "seeds": ("seeds", comma_list),
+    "runs": ("overrides_json", json.dumps),
+}
+#: the training budget of the runs (the train rule's)
+CONFIG_IGNORED = frozenset({"max_steps"})
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("runs", nargs="*", help="ablation run folders (<run>_seed<seed>)")
     parser.add_argument(
-        "--seeds", default=None, help="comma-separated seeds every run must have (default: any)"
+        "--seeds",
+        default="0,1",
+        help="comma-separated seeds every run must have (default: 0,1; '' for any)",
     )
     parser.add_argument(
         "--overrides-json", default="{}", help="declared overrides per run (ablations.runs)"

@@ -10,6 +10,8 @@ import argparse
 from pathlib import Path
 
 from litshift.cli.predictors import (
+    ERROR_MODEL_CONFIG,
+    PREDICTOR_CONFIG,
     add_error_model_arguments,
     add_predictor_arguments,
     error_model_from_args,
@@ -20,9 +22,19 @@ from litshift.cli.tracking import stage_run
 from litshift.usage import JSON, PARQUET, check_device, check_paths
 from litshift.verify.benchmark import STAGE, TOP_K, BenchmarkOptions, benchmark
 
-__all__ = ["configure_parser", "run"]
+__all__ = ["CONFIG_IGNORED", "CONFIG_OPTIONS", "configure_parser", "run"]
 
 _DEFAULTS = BenchmarkOptions()
+
+#: config section ``verify``, the predictor settings of ``evaluate`` and ``train.match_policy``
+#: -> flags (``--config-json``)
+CONFIG_OPTIONS = (
+    PREDICTOR_CONFIG
+    | ERROR_MODEL_CONFIG
+    | {key: key for key in ("max_cases", "n_decoys", "min_decoys", "n_positional", "seed")}
+)
+#: the trained runs it scores: the rule's --models inputs
+CONFIG_IGNORED = frozenset({"runs"})
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:

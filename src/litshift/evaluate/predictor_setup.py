@@ -79,7 +79,7 @@ class PredictorOptions:
     """How the predictors are built and calibrated.
 
     The defaults are the command line's and the pipeline config's
-    (tests/evaluate/test_config_defaults.py holds the config schema to them).
+    (tests/workflow/test_config_options.py holds the config schema to their flags).
     """
 
     nuclei: tuple[str, ...] = ("1H", "13C")

@@ -92,7 +92,7 @@ class ScoringOptions:
     similarity breakdown.
 
     The defaults are the command line's and the pipeline config's
-    (tests/evaluate/test_config_defaults.py holds the config schema to them).
+    (tests/workflow/test_config_options.py holds the config schema to their flags).
     """
 
     match_policy: str = "litshift"

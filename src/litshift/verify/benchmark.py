@@ -77,7 +77,7 @@ class BenchmarkOptions:
     """Settings of :func:`benchmark`.
 
     The defaults are the command line's and the pipeline config's
-    (tests/evaluate/test_config_defaults.py holds the config schema to them).
+    (tests/workflow/test_config_options.py holds the config schema to their flags).
     """
 
     predictors: PredictorOptions = field(default_factory=PredictorOptions)
