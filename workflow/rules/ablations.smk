@@ -11,6 +11,7 @@ rule summarize_ablations:
     output:
         summary="results/ablations/summary.parquet",
     params:
+        tracking_uri=TRACKING_URI,
         runs=lambda wildcards, input: [os.path.dirname(path) for path in input.metrics],
         cfg=config_json("ablations"),
     log:
@@ -25,4 +26,4 @@ rule summarize_ablations:
         ENV
     shell:
         "litshift summarize-ablations {params.runs} --out {output.summary}"
-        " --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --config-json {params.cfg:q} --tracking-uri {params.tracking_uri:q} > {log} 2>&1"

@@ -39,6 +39,8 @@ rule catalog:
         HOSE_BASELINE,
     output:
         "results/catalog.duckdb",
+    params:
+        tracking_uri=TRACKING_URI,
     log:
         f"{LOGS}/catalog.log",
     benchmark:
@@ -50,4 +52,4 @@ rule catalog:
     conda:
         ENV
     shell:
-        "litshift catalog --db {output} --results results {input} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        "litshift catalog --db {output} --results results {input} --tracking-uri {params.tracking_uri:q} > {log} 2>&1"

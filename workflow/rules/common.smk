@@ -16,7 +16,7 @@ validate(config, schema="../schemas/config.schema.yaml")
 # Rules call the `litshift` CLI of the interpreter running Snakemake (the project's .venv).
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 # litshift commands track only when given a store: every rule that logs passes this one
-# (`--tracking-uri {TRACKING_URI:q}`); the environment may override config.yaml's.
+# (params tracking_uri -> `--tracking-uri`); the environment may override config.yaml's.
 TRACKING_URI = (
     os.environ.get("LITSHIFT_TRACKING_URI")
     or os.environ.get("MLFLOW_TRACKING_URI")
@@ -30,6 +30,12 @@ os.environ["LITSHIFT_CONFIG_HASH"] = config_hash(config)
 os.environ.setdefault(
     "LITSHIFT_PIPELINE_RUN", time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
 )
+
+
+# Declared, so Snakemake hands them to every job, also ones it submits to a cluster.
+envvars:
+    "PATH",
+    "LITSHIFT_CONFIG_HASH",
 
 # Gathers and the catalog take seconds: on a cluster they run where Snakemake runs, not as jobs.
 localrules:

@@ -18,6 +18,7 @@ rule conformers_shard:
     output:
         "results/conformers/shard-{shard}.parquet",
     params:
+        tracking_uri=TRACKING_URI,
         cfg=config_json("conformers"),
     log:
         f"{LOGS}/conformers/shard-{{shard}}.log",
@@ -30,7 +31,7 @@ rule conformers_shard:
     conda:
         ENV
     shell:
-        "litshift conformers --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q}"
+        "litshift conformers --config-json {params.cfg:q} --tracking-uri {params.tracking_uri:q}"
         " shard {input} --shard {wildcards.shard} --out {output} --workers {threads} > {log} 2>&1"
 
 

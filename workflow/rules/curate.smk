@@ -10,6 +10,7 @@ rule curate_assigned:
         table="results/curated/assigned.parquet",
         rejected="results/curated/rejected/assigned.parquet",
     params:
+        tracking_uri=TRACKING_URI,
         # only these two: the JSON-lines settings do not rerun this job
         cfg=config_json("curation", "nuclei", "shift_window"),
     log:
@@ -24,7 +25,7 @@ rule curate_assigned:
         ENV
     shell:
         "litshift curate-assigned {input.sdf} --out {output.table} --rejected {output.rejected}"
-        " --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --config-json {params.cfg:q} --tracking-uri {params.tracking_uri:q} > {log} 2>&1"
 
 
 rule curate_unassigned:
@@ -34,6 +35,7 @@ rule curate_unassigned:
         table="results/curated/unassigned.parquet",
         rejected="results/curated/rejected/unassigned.parquet",
     params:
+        tracking_uri=TRACKING_URI,
         cfg=config_json("curation"),
     log:
         f"{LOGS}/curate_unassigned.log",
@@ -47,4 +49,4 @@ rule curate_unassigned:
         ENV
     shell:
         "litshift curate-unassigned {input.jsonl} --out {output.table} --rejected {output.rejected}"
-        " --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --config-json {params.cfg:q} --tracking-uri {params.tracking_uri:q} > {log} 2>&1"

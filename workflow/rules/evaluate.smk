@@ -30,6 +30,7 @@ rule evaluate:
         uncertainty="results/eval/uncertainty.parquet",
         summary="results/eval/summary.json",
     params:
+        tracking_uri=TRACKING_URI,
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
         cfg=config_json("evaluate", match_policy=MATCH_POLICY),
         budget=config["budget"],
@@ -50,7 +51,7 @@ rule evaluate:
         " --out-predictions {output.predictions} --out-metrics {output.metrics}"
         " --out-uncertainty {output.uncertainty} --out-summary {output.summary}"
         " --threads {threads} --budget {params.budget} --config-json {params.cfg:q}"
-        " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --tracking-uri {params.tracking_uri:q} > {log} 2>&1"
 
 
 #: headline runs with a head for a heteronucleus (config.hetero.yaml: hetero)
@@ -82,6 +83,7 @@ rule hose_baseline:
         metrics="results/eval/hose_baseline/metrics.parquet",
         summary="results/eval/hose_baseline/summary.json",
     params:
+        tracking_uri=TRACKING_URI,
         literature_test=LITERATURE_TEST_SOURCES,
         cfg=config_json(
             "evaluate",
@@ -115,4 +117,4 @@ rule hose_baseline:
         + (" --models {input.models} --conformers results/conformers" if HETERO_MODELS else "")
         + " --out-predictions {output.predictions} --out-metrics {output.metrics}"
         " --out-summary {output.summary} --budget {params.budget} --config-json {params.cfg:q}"
-        " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --tracking-uri {params.tracking_uri:q} > {log} 2>&1"

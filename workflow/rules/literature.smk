@@ -18,6 +18,7 @@ rule ingest_literature:
         table="results/curated/literature/{source}.parquet",
         rejected="results/curated/rejected/literature_{source}.parquet",
     params:
+        tracking_uri=TRACKING_URI,
         # how to read this source (CSV column names may contain spaces, hence the quoting)
         source=lambda wildcards: shlex.join(
             [
@@ -42,7 +43,7 @@ rule ingest_literature:
     shell:
         "litshift ingest-literature {input} {output.table} --rejected {output.rejected}"
         " {params.source} --workers {threads} --config-json {params.cfg:q}"
-        " --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --tracking-uri {params.tracking_uri:q} > {log} 2>&1"
 
 
 rule gather_literature:

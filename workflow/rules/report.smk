@@ -19,6 +19,7 @@ rule report:
     output:
         "results/report.html",
     params:
+        tracking_uri=TRACKING_URI,
         cfg=json.dumps(config),
         worst=config["report"]["worst_molecules"],
         repo=workflow.basedir,
@@ -34,4 +35,4 @@ rule report:
         ENV
     shell:
         "litshift report --results results --config-json {params.cfg:q} --out {output}"
-        " --worst-molecules {params.worst} --repo {params.repo} {input} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --worst-molecules {params.worst} --repo {params.repo} {input} --tracking-uri {params.tracking_uri:q} > {log} 2>&1"

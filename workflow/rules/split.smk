@@ -13,6 +13,7 @@ rule split:
         weak="results/splits/weak_train.parquet",
         literature_test="results/splits/literature_test.parquet",
     params:
+        tracking_uri=TRACKING_URI,
         cfg=config_json("split"),
         literature_test=LITERATURE_TEST_SOURCES,
     log:
@@ -29,7 +30,7 @@ rule split:
         "litshift split --assigned {input.assigned} --unassigned {input.unassigned}"
         " --literature {input.literature} --literature-test-sources '{params.literature_test}'"
         " --config-json {params.cfg:q} --out-splits {output.splits} --out-weak {output.weak}"
-        " --out-literature-test {output.literature_test} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --out-literature-test {output.literature_test} --tracking-uri {params.tracking_uri:q} > {log} 2>&1"
 
 
 rule collect_molecules:
@@ -41,6 +42,8 @@ rule collect_molecules:
         splits=rules.split.output.splits if HETERONUCLEI else [],
     output:
         "results/molecules/molecules.parquet",
+    params:
+        tracking_uri=TRACKING_URI,
     log:
         f"{LOGS}/collect_molecules.log",
     benchmark:
@@ -60,4 +63,4 @@ rule collect_molecules:
             if HETERONUCLEI
             else ""
         )
-        + " --out {output} --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        + " --out {output} --tracking-uri {params.tracking_uri:q} > {log} 2>&1"

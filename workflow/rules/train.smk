@@ -47,6 +47,7 @@ rule train:
         metrics="results/{prefix}models/{run}/metrics.json",
         calibration="results/{prefix}models/{run}/calibration.json",
     params:
+        tracking_uri=TRACKING_URI,
         cfg=lambda wildcards: json.dumps(RUN_CONFIGS[wildcards.prefix][wildcards.run]),
         # MLflow run name: semi, ablations/lambda_4_seed1
         name=lambda wildcards: f"{wildcards.prefix}{wildcards.run}",
@@ -77,7 +78,7 @@ rule train:
         + (" --unassigned {input.unassigned}" if HETERONUCLEI else "")
         + " --run-name {params.name}"
         " --config-json {params.cfg:q} --budget {params.budget} --threads {params.proc_threads}"
-        " --resume auto --tracking-uri {TRACKING_URI:q} > {log} 2>&1"
+        " --resume auto --tracking-uri {params.tracking_uri:q} > {log} 2>&1"
 
 
 rule train_all:

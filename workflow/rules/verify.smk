@@ -22,6 +22,7 @@ rule verify_benchmark:
         table="results/verify/benchmark.parquet",
         summary="results/verify/summary.json",
     params:
+        tracking_uri=TRACKING_URI,
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
         cfg=config_json(
             "verify",
@@ -47,5 +48,5 @@ rule verify_benchmark:
         " --literature-test {input.literature_test} --conformers {params.conformer_dir}"
         " --pool {input.molecules} {input.unassigned} {input.literature} --models {input.models}"
         " --out {output.table} --out-summary {output.summary} --threads {threads}"
-        " --budget {params.budget} --config-json {params.cfg:q} --tracking-uri {TRACKING_URI:q}"
+        " --budget {params.budget} --config-json {params.cfg:q} --tracking-uri {params.tracking_uri:q}"
         " > {log} 2>&1"
