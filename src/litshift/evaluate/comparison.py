@@ -36,6 +36,7 @@ from litshift.evaluate.metrics import atom_environment, fingerprints, max_simila
 from litshift.evaluate.predictor_setup import HeldOutInputs, PredictorOptions, prepare_predictors
 from litshift.evaluate.scoring import (
     MoleculeContext,
+    Scores,
     ScoringOptions,
     metrics_table,
     prediction_rows,
@@ -46,7 +47,6 @@ from litshift.inference.predictors import Csp5Predictor, Predictor
 
 __all__ = [
     "STAGE",
-    "Evaluation",
     "EvaluationOptions",
     "EvaluationOutputs",
     "evaluate",
@@ -76,17 +76,6 @@ class EvaluationOutputs:
     metrics: Path
     uncertainty: Path
     summary: Path
-
-
-@dataclass(slots=True)
-class Evaluation:
-    """What :func:`evaluate` wrote, for the caller to log."""
-
-    summary: dict[str, Any]
-    """The content of ``summary.json``."""
-    metrics: pl.DataFrame
-    """The ``eval_metrics`` rows."""
-    n_predictions: int
 
 
 def _reference_mols(smiles: Sequence[str], counts: Counter[str]) -> list[Chem.Mol]:
@@ -154,7 +143,7 @@ def predict_tests(
 
 def evaluate(
     inputs: HeldOutInputs, weak: Path, outputs: EvaluationOutputs, options: EvaluationOptions
-) -> Evaluation:
+) -> Scores:
     """Score every predictor on both test sets and write the four outputs.
 
     ``weak`` is ``weak_train.parquet``: with the assigned training split, the training
@@ -218,4 +207,4 @@ def evaluate(
     }
     with atomic_path(outputs.summary) as tmp:
         tmp.write_text(json.dumps(summary, indent=2) + "\n")
-    return Evaluation(summary, metrics, predictions.num_rows)
+    return Scores(summary, metrics, predictions.num_rows)

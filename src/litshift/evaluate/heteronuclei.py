@@ -28,7 +28,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
@@ -52,6 +51,7 @@ from litshift.evaluate.metrics import (
 from litshift.evaluate.scoring import (
     LITERATURE_TEST,
     WEAK_TEST,
+    Scores,
     ScoringOptions,
     metrics_table,
     pair_rows,
@@ -66,7 +66,6 @@ __all__ = [
     "HeteronucleiInputs",
     "HeteronucleiOptions",
     "HeteronucleiOutputs",
-    "HeteronucleiScores",
     "fit_hose",
     "hose_atoms",
     "model_atoms",
@@ -135,17 +134,6 @@ class HeteronucleiOutputs:
     predictions: Path
     metrics: Path
     summary: Path
-
-
-@dataclass(slots=True)
-class HeteronucleiScores:
-    """What :func:`score_heteronuclei` wrote, for the caller to log."""
-
-    summary: dict[str, Any]
-    """The content of ``summary.json``."""
-    metrics: pl.DataFrame
-    """The ``eval_metrics`` rows."""
-    n_predictions: int
 
 
 def fit_hose(
@@ -301,7 +289,7 @@ def score_sets(
 
 def score_heteronuclei(
     inputs: HeteronucleiInputs, outputs: HeteronucleiOutputs, options: HeteronucleiOptions
-) -> HeteronucleiScores:
+) -> Scores:
     """Fit HOSE per nucleus, score it (and the runs of ``inputs.models``) on the held-out
     weak and literature sets, and write the predictions, the metrics and the summary."""
     nuclei = list(options.nuclei)
@@ -364,4 +352,4 @@ def score_heteronuclei(
     with atomic_path(outputs.summary) as tmp:
         tmp.write_text(json.dumps(summary, indent=2) + "\n")
     logger.info("%s: %d predictions, %s", STAGE, predictions.num_rows, dict(counts))
-    return HeteronucleiScores(summary, metrics, predictions.num_rows)
+    return Scores(summary, metrics, predictions.num_rows)

@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -52,6 +53,7 @@ from litshift.inference.uncertainty import (
 )
 
 __all__ = [
+    "Scores",
     "ASSIGNED_TEST",
     "BREAKDOWNS",
     "LITERATURE_TEST",
@@ -84,6 +86,17 @@ BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "atom": ("all", "solvent_class", "solvent", "environment", "similarity"),
     "molecule": ("all", "solvent_class", "solvent", "similarity"),
 }
+
+
+@dataclass(slots=True)
+class Scores:
+    """What a scoring stage (``evaluate``, ``hose-baseline``) wrote, for the caller to log."""
+
+    summary: dict[str, Any]
+    """The content of its ``summary.json``."""
+    metrics: pl.DataFrame
+    """The ``eval_metrics`` rows."""
+    n_predictions: int
 
 
 @dataclass(frozen=True, slots=True)
