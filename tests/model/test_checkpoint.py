@@ -9,7 +9,7 @@ import torch
 
 from litshift.model.checkpoint import CheckpointError, transfer_weights
 from litshift.model.transformer import ShiftTransformer
-from tests.model.test_transformer import small_config
+from tests.model.small_models import small_config
 
 
 def _trained(nuclei: tuple[str, ...], seed: int) -> tuple[ShiftTransformer, dict]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import pytest
 import torch
@@ -11,18 +10,11 @@ from rdkit import Chem
 from rdkit.Chem import AllChem
 from torch import nn
 
-from litshift.model.transformer import PRESETS, ModelConfig, ShiftTransformer
+from litshift.model.transformer import PRESETS, ShiftTransformer
 from litshift.train.losses import gaussian_nll
+from tests.model.small_models import small_config
 
 SMILES = ("CCO", "Cc1ccccc1", "CC(=O)Nc1ccc(O)cc1", "ClC(Cl)Cl")
-
-
-def small_config(**overrides: object) -> ModelConfig:
-    """The tiny preset shrunk further so each test runs in well under a second."""
-    base = replace(PRESETS["tiny"], n_layers=2, n_heads=4, d_model=32, d_ffn=64, n_kernels=16)
-    # geometry-only by default: these tests feed atomic numbers and coordinates alone
-    settings = {"atom_features": False, "topology_bias": False} | overrides
-    return replace(base, dropout=0.0, attn_dropout=0.0, **settings)
 
 
 def conformer(smiles: str) -> tuple[torch.Tensor, torch.Tensor]:
