@@ -13,6 +13,7 @@ import json
 import pytest
 
 from litshift.cli import command_module, main
+from litshift.cli.args import names
 
 
 def _parsed(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> argparse.Namespace:
@@ -87,3 +88,9 @@ def test_a_bad_config_is_a_one_line_usage_error(cfg, message, capsys) -> None:
     assert main([*SPLIT, "--config-json", cfg]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"litshift split: error: {message}") and err.count("\n") == 1, err
+
+
+def test_names_of_a_comma_list_flag() -> None:
+    assert names("31P,19F") == ["31P", "19F"]
+    assert names(" 31P , 19F,") == ["31P", "19F"]  # blanks and a trailing comma name nothing
+    assert names("") == []

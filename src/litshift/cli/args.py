@@ -32,6 +32,7 @@ __all__ = [
     "comma_list",
     "config_defaults",
     "flag_actions",
+    "names",
     "negated",
     "per_nucleus",
     "window",
@@ -76,6 +77,12 @@ def add_curation_arguments(parser: argparse.ArgumentParser, table: str) -> None:
     parser.add_argument("--rejected", required=True, help="rejected rows (Parquet) to write")
     parser.add_argument("--nuclei", default="1H,13C", help="comma-separated nuclei to keep")
     add_window_argument(parser)
+
+
+def names(text: str) -> list[str]:
+    """The names of a comma-list flag (``--nuclei 31P,19F``), in order, without blanks around
+    them or empty items: ``""`` names none."""
+    return [name for name in (item.strip() for item in text.split(",")) if name]
 
 
 def comma_list(values: Sequence[Any]) -> str:

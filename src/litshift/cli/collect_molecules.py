@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 
+from litshift.cli.args import names
 from litshift.cli.tracking import stage_run
 from litshift.data.molecules import collect_molecules
 from litshift.usage import PARQUET, UsageError, check_paths
@@ -41,7 +42,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    heteronuclei = [n for n in args.heteronuclei.split(",") if n]
+    heteronuclei = names(args.heteronuclei)
     if heteronuclei and (args.unassigned is None or args.splits is None):
         raise UsageError("--heteronuclei needs --unassigned and --splits")
     check_paths(

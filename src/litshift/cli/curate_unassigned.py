@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from litshift.cli.args import CURATION_OPTIONS, add_curation_arguments, comma_list
+from litshift.cli.args import CURATION_OPTIONS, add_curation_arguments, comma_list, names
 from litshift.cli.tracking import stage_run
 from litshift.ingest.curate_unassigned import STAGE, curate_jsonl
 from litshift.usage import PARQUET, UsageError, check_paths
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         outputs={"--out": (args.out, PARQUET), "--rejected": (args.rejected, PARQUET)},
     )
     nuclei = set(args.nuclei.split(","))
-    uncapped = frozenset(n for n in args.uncapped_nuclei.split(",") if n)
+    uncapped = frozenset(names(args.uncapped_nuclei))
     if not uncapped <= nuclei:
         raise UsageError(
             f"--uncapped-nuclei {sorted(uncapped - nuclei)} not among --nuclei {sorted(nuclei)}"

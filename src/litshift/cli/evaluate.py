@@ -20,6 +20,7 @@ from litshift.cli.predictors import (
     add_scoring_arguments,
     held_out_inputs,
     predictor_options,
+    run_params,
     scoring_options,
 )
 from litshift.cli.tracking import stage_run
@@ -80,9 +81,7 @@ def run(args: argparse.Namespace) -> int:
         Path(args.out_uncertainty),
         Path(args.out_summary),
     )
-    params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models"}}
-    params["models"] = [Path(p).parent.name for p in args.models]
-    with stage_run(STAGE, params) as tracker:
+    with stage_run(STAGE, run_params(args)) as tracker:
         result = evaluate(held_out_inputs(args), Path(args.weak), outputs, options)
         tracker.log_metrics(
             _headline(result.metrics) | {"wall_seconds": result.summary["wall_seconds"]}

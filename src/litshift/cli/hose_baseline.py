@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 
 from litshift.chem.matching import POLICIES
-from litshift.cli.args import ConfigOption, comma_list
+from litshift.cli.args import ConfigOption, comma_list, names
 from litshift.cli.predictors import (
     DEVICE_CONFIG,
     HOSE_CONFIG,
@@ -21,6 +21,7 @@ from litshift.cli.predictors import (
     add_device_arguments,
     add_hose_arguments,
     add_scoring_arguments,
+    run_params,
     scoring_options,
 )
 from litshift.cli.tracking import stage_run
@@ -109,13 +110,13 @@ def run(args: argparse.Namespace) -> int:
         weak=Path(args.weak),
         unassigned=Path(args.unassigned),
         literature=Path(args.literature) if args.literature else None,
-        literature_test_sources=frozenset(s for s in args.literature_test_sources.split(",") if s),
+        literature_test_sources=frozenset(names(args.literature_test_sources)),
         literature_test=Path(args.literature_test),
         models=tuple(Path(p) for p in args.models),
         conformers=Path(args.conformers) if args.conformers else None,
     )
     options = HeteronucleiOptions(
-        nuclei=tuple(n for n in args.nuclei.split(",") if n),
+        nuclei=tuple(names(args.nuclei)),
         split=args.split,
         hose_max_radius=args.hose_max_radius,
         hose_min_count=args.hose_min_count,
@@ -126,9 +127,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = HeteronucleiOutputs(
         Path(args.out_predictions), Path(args.out_metrics), Path(args.out_summary)
     )
-    params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models"}}
-    params["models"] = [Path(p).parent.name for p in args.models]
-    with stage_run(STAGE, params) as tracker:
+    with stage_run(STAGE, run_params(args)) as tracker:
         result = score_heteronuclei(inputs, outputs, options)
         headline = result.metrics.filter(pl.col("breakdown") == "all")
         tracker.log_metrics(

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from litshift.chem.nuclei import SHIFT_REFERENCES
-from litshift.cli.args import ConfigOption, comma_list, negated, per_nucleus, window
+from litshift.cli.args import ConfigOption, comma_list, names, negated, per_nucleus, window
 from litshift.cli.tracking import stage_run
 from litshift.ingest import literature_filters as filters
 from litshift.ingest.ingest_literature import (
@@ -237,7 +237,7 @@ def run(args: argparse.Namespace) -> int:
     options = IngestOptions(
         source=args.source or _source_name(args.input),
         role=args.role,
-        nuclei=frozenset(n.strip() for n in args.nuclei.split(",") if n.strip()),
+        nuclei=frozenset(names(args.nuclei)),
         config=config,
     )
     literature = LiteratureInput(

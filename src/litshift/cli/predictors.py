@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from litshift.chem.matching import POLICIES
 from litshift.cli.args import ConfigOption, comma_list, negated
@@ -147,6 +148,14 @@ def add_predictor_arguments(parser: argparse.ArgumentParser) -> None:
     add_device_arguments(parser)
     parser.add_argument("--threads", type=int, default=_PREDICTORS.threads, help="CPU threads")
     add_budget_argument(parser)
+
+
+def run_params(args: argparse.Namespace, omit: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The MLflow params of a scoring command: every option but ``--verbose`` and ``omit``, with
+    ``--models`` as the names of their run folders (paths differ between machines)."""
+    params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models", *omit}}
+    params["models"] = [Path(p).parent.name for p in args.models]
+    return params
 
 
 def held_out_inputs(args: argparse.Namespace) -> HeldOutInputs:

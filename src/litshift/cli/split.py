@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 
-from litshift.cli.args import ConfigOption, comma_list
+from litshift.cli.args import ConfigOption, comma_list, names
 from litshift.cli.tracking import stage_run
 from litshift.data.splits import SplitOptions, write_splits
 from litshift.usage import PARQUET, check_paths
@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         fractions=[float(x) for x in args.fractions.split(",")],
         seed=args.seed,
         method=args.method,
-        literature_test_sources=frozenset(s for s in args.literature_test_sources.split(",") if s),
-        heteronuclei=frozenset(n for n in args.heteronuclei.split(",") if n),
+        literature_test_sources=frozenset(names(args.literature_test_sources)),
+        heteronuclei=frozenset(names(args.heteronuclei)),
     )
     params = {
         "fractions": options.fractions,

@@ -17,6 +17,7 @@ from litshift.cli.predictors import (
     error_model_from_args,
     held_out_inputs,
     predictor_options,
+    run_params,
 )
 from litshift.cli.tracking import stage_run
 from litshift.usage import JSON, PARQUET, check_device, check_paths
@@ -96,9 +97,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         budget=args.budget,
     )
-    params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models", "pool"}}
-    params["models"] = [Path(p).parent.name for p in args.models]
-    with stage_run(STAGE, params) as tracker:
+    with stage_run(STAGE, run_params(args, omit=frozenset({"pool"}))) as tracker:
         result = benchmark(
             held_out_inputs(args),
             [Path(p) for p in args.pool],
