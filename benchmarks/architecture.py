@@ -29,8 +29,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
-_PUBLISHED = {"atom_features": False, "topology_bias": False}
-_CHEMISTRY = {"atom_features": True, "topology_bias": True}
+_PUBLISHED = {"atom_features": False, "topology_bias": False, "implicit_hydrogens": False}
+_CHEMISTRY = {"atom_features": True, "topology_bias": True, "implicit_hydrogens": False}
 _BEST = {"model": _CHEMISTRY, "bucket_window": 16, "ema_decay": 0.999}
 
 #: name -> overrides of the config.yaml ``train:`` settings; each line adds one change to the
@@ -41,7 +41,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     },
     "+ size-bucketed batches": {"model": _PUBLISHED, "bucket_window": 16, "ema_decay": None},
     "+ atom features": {
-        "model": {"atom_features": True, "topology_bias": False},
+        "model": {"atom_features": True, "topology_bias": False, "implicit_hydrogens": False},
         "bucket_window": 16,
         "ema_decay": None,
     },
@@ -52,6 +52,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     | {"model": _CHEMISTRY | {"d_model": 192, "d_ffn": 384}},
     "full recipe, 6 layers": _BEST | {"model": _CHEMISTRY | {"n_layers": 6}},
     "full recipe, lr 1e-3": _BEST | {"lr": 1.0e-3},
+    "full recipe, window 4, implicit hydrogens": _BEST
+    | {"bucket_window": 4, "model": _CHEMISTRY | {"implicit_hydrogens": True}},
 }  # fmt: skip
 
 

@@ -376,7 +376,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--bucket-window needs --molecules (synthetic batches have no size order)")
     if args.molecules is None:
         # synthetic molecules have no SMILES to derive graph inputs from: element tokens only
-        args.model_overrides = {"atom_features": False, "topology_bias": False} | (
+        args.model_overrides = {
+            "atom_features": False, "topology_bias": False, "implicit_hydrogens": False
+        } | (
             args.model_overrides
         )
     try:

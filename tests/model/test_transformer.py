@@ -254,3 +254,45 @@ def test_graph_inputs_keep_the_symmetries_and_are_required() -> None:
         net(z, xyz, solvent, None, topology)
     with pytest.raises(ValueError, match="topology"):
         net(z, xyz, solvent, features, None)
+
+
+def test_implicit_hydrogens_give_each_h_its_heavy_atoms_outputs() -> None:
+    """Bonded H read their heavy atom's token; the outputs keep the model's symmetries and
+    do not depend on the H coordinates or on padding."""
+    torch.manual_seed(0)
+    net = ShiftTransformer(
+        small_config(
+            atom_features=True, topology_bias=True, implicit_hydrogens=True, uncertainty="gaussian"
+        )
+    ).eval()
+    smiles = ("CCO", "Cc1ccccc1", "[H][H]")
+    z, xyz, sizes = batch(smiles, pad_to=20)
+    graphs = [_graph_inputs(s) for s in smiles]
+    features = torch.zeros(len(smiles), 20, graphs[0][0].shape[-1], dtype=torch.long)
+    topology = torch.zeros(len(smiles), 20, 20, dtype=torch.long)
+    for i, (f, t) in enumerate(graphs):
+        n = sizes[i]
+        features[i, :n], topology[i, :n, :n] = f[0], t[0]
+    solvent = torch.tensor([0, 1, 2])
+    with torch.no_grad():
+        out, log_std = net(z, xyz, solvent, features, topology, with_log_std=True)
+        h_moved = xyz.clone()
+        h_moved[z == 1] += 0.3  # the H positions are not read...
+        moved = net(z, h_moved, solvent, features, topology)
+        alone = net(z[:1, : sizes[0]], xyz[:1, : sizes[0]], solvent[:1],
+                    features[:1, : sizes[0]], topology[:1, : sizes[0], : sizes[0]])
+        rotation = random_rotation(torch.Generator().manual_seed(5))
+        rotated = net(z, xyz @ rotation.T + 1.0, solvent, features, topology)
+    ethanol = Chem.AddHs(Chem.MolFromSmiles("CCO"))
+    for atom in ethanol.GetAtoms():  # ...but each H has its heavy atom's outputs
+        if atom.GetAtomicNum() == 1:
+            parent = atom.GetNeighbors()[0].GetIdx()
+            torch.testing.assert_close(out[0, atom.GetIdx()], out[0, parent])
+            torch.testing.assert_close(log_std[0, atom.GetIdx()], log_std[0, parent])
+    assert not torch.allclose(out[0, 0], out[0, 1], atol=1e-4)  # CH3 and CH2 differ
+    torch.testing.assert_close(moved, out, atol=1e-5, rtol=0)
+    torch.testing.assert_close(alone, out[:1, : sizes[0]], atol=1e-5, rtol=0)
+    torch.testing.assert_close(rotated, out, atol=1e-4, rtol=0)
+    assert torch.isfinite(out[2, :2]).all()  # H2 has no heavy atom: its H stay tokens
+    with pytest.raises(ValueError, match="implicit_hydrogens needs"):
+        small_config(implicit_hydrogens=True)

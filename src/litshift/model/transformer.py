@@ -2,8 +2,10 @@
 
 Design (after Uni-Mol, Zhou et al., ICLR 2023; re-implemented, not vendored):
 
-* Every atom, hydrogens included, is a token embedded by its atomic number. A ``[CLS]`` token
-  sits at position 0; it carries the solvent in the default ``solvent_mode="cls"``.
+* Every atom, hydrogens included, is a token embedded by its atomic number (with
+  ``implicit_hydrogens``, the tiny preset: every atom but the H bonded to a heavy atom, which
+  become that atom's H count and read its outputs). A ``[CLS]`` token sits at position 0; it
+  carries the solvent in the default ``solvent_mode="cls"``.
 * Geometry enters only through interatomic distances, so the network is invariant to rotations
   and translations by construction and, having no positional encoding, equivariant to atom
   permutations. Each distance is mapped by an affine transform that depends on the ordered
@@ -77,6 +79,9 @@ class ModelConfig:
     # and 3D distances only (checkpoints without the fields load as off)
     atom_features: bool = False  # aromaticity, hybridization, degree, H count, charge, ring size
     topology_bias: bool = False  # a learned per-head attention bias per bond count
+    # hydrogens as counts on their heavy atom instead of tokens (needs topology_bias): an H
+    # atom's outputs are its heavy atom's; about half the tokens, see ShiftTransformer
+    implicit_hydrogens: bool = False
 
     def __post_init__(self) -> None:
         self.nuclei = tuple(self.nuclei)  # JSON/YAML round trips turn tuples into lists
@@ -86,6 +91,11 @@ class ModelConfig:
             raise ValueError(
                 f"uncertainty must be in {UNCERTAINTY_MODES}, got {self.uncertainty!r}"
             )
+        if self.implicit_hydrogens and not (self.topology_bias and self.atom_features):
+            raise ValueError(
+                "implicit_hydrogens needs topology_bias (to find each H's heavy atom) and "
+                "atom_features (which carry the H counts)"
+            )
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
 
@@ -93,7 +103,9 @@ class ModelConfig:
 PRESETS: dict[str, ModelConfig] = {
     # CPU default: a few minutes per epoch of ~20k molecules on 2 cores. Given the chemistry
     # (atom categories, bond counts): 4000 supervised steps reach 3.1 instead of 4.1 ppm 13C
-    # validation MAE at 20 % less wall time (benchmarks/results/architecture.md).
+    # validation MAE at 20 % less wall time; hydrogens as counts on their heavy atom: 1.75x the
+    # molecules/s, which the default budget spends on more steps (2.36 instead of 2.54 ppm 13C
+    # test MAE, two seeds; benchmarks/results/architecture.md).
     "tiny": ModelConfig(
         n_layers=4,
         n_heads=8,
@@ -104,6 +116,7 @@ PRESETS: dict[str, ModelConfig] = {
         attn_dropout=0.0,
         atom_features=True,
         topology_bias=True,
+        implicit_hydrogens=True,
     ),
     # The published Uni-Mol/NMR recipe: element tokens and 3D distances only.
     "paper": ModelConfig(
@@ -217,6 +230,46 @@ class Block(nn.Module):
         x = x + self.dropout(self.out(y))  # (B, N, D)
         x = x + self.dropout(self.ffn(self.ln_ffn(x)))  # (B, N, D)
         return x, logits
+
+
+def _heavy_atoms(
+    types: Tensor, coords: Tensor, features: Tensor, topology: Tensor
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """The heavy-atom tokens of a batch, packed to the front, and where each atom reads from.
+
+    Hydrogens bonded to a heavy atom become its H count (an atom feature); every other atom,
+    an H without a heavy neighbour (H2, a hydride) included, stays a token. Why: about half the
+    atoms of an organic molecule are such H, and tokens set the cost of every layer, while an
+    H's shift is a property of its heavy atom's environment (its H-specific geometry is fixed
+    by that atom's; topologically equivalent H get one shift anyway).
+
+    Returns
+    -------
+    types, coords, features, topology
+        The inputs restricted to the kept tokens, ``B x M`` (M = most kept per molecule; later
+        positions are padding, type 0).
+    source
+        Long ``B x N``: the packed position whose outputs each original atom takes (its own
+        token, or its heavy atom's for a bonded H; 0 for padding).
+    """
+    heavy = types > 1  # (B, N)
+    bonded = (topology == 1) & heavy[:, None, :]  # (B, N, N): j is a heavy neighbour of i
+    has_parent = bonded.any(-1)  # (B, N)
+    kept = heavy | ((types == 1) & ~has_parent)  # (B, N)
+    order = torch.argsort((~kept).to(torch.int8), dim=1, stable=True)  # kept atoms first
+    M = max(int(kept.sum(1).max()), 1)
+    index = order[:, :M]  # (B, M)
+    position = torch.argsort(order, dim=1)  # (B, N): packed position of every atom
+    parent = bonded.to(torch.int8).argmax(-1)  # (B, N): first heavy neighbour
+    reads = torch.where(kept, torch.arange(types.shape[1], device=types.device), parent)
+    source = position.gather(1, reads)  # (B, N)
+    source = torch.where((types > 0) & (source < M), source, 0)
+    packed_types = types.gather(1, index).masked_fill(~kept.gather(1, index), 0)  # (B, M)
+    packed_coords = coords.gather(1, index[..., None].expand(-1, -1, 3))
+    packed_features = features.gather(1, index[..., None].expand(-1, -1, features.shape[-1]))
+    rows = topology.gather(1, index[..., None].expand(-1, -1, topology.shape[-1]))
+    packed_topology = rows.gather(2, index[:, None, :].expand(-1, M, -1))  # (B, M, M)
+    return packed_types, packed_coords, packed_features, packed_topology, source
 
 
 class ShiftTransformer(nn.Module):
@@ -333,6 +386,14 @@ class ShiftTransformer(nn.Module):
         if N > self.config.max_atoms:
             raise ValueError(f"{N} atoms exceed max_atoms={self.config.max_atoms}")
         types = atomic_numbers.clamp(0, self.config.n_atom_types - 1)  # (B, N)
+        source = None
+        if self.config.implicit_hydrogens:
+            if features is None or topology is None:
+                raise ValueError("implicit_hydrogens needs the features and topology inputs")
+            types, coords, features, topology, source = _heavy_atoms(
+                types, coords, features, topology
+            )
+            B, N = types.shape
         # Zero padded coordinates: NaN there would reach real atoms as 0 * NaN in attn @ v.
         coords = coords.masked_fill((types == 0)[..., None], 0.0)  # (B, N, 3)
         diff = coords[:, :, None, :] - coords[:, None, :, :]  # (B, N, N, 3)
@@ -368,6 +429,8 @@ class ShiftTransformer(nn.Module):
         for block in self.blocks:
             x, pair = block(x, pair, key_padding)  # (B, N+1, D), (B, H, N+1, N+1)
         atoms = self.ln_final(x[:, 1:])  # (B, N, D)
+        if source is not None:  # every atom reads its token: its own, or its H's heavy atom
+            atoms = atoms.gather(1, source[..., None].expand(-1, -1, atoms.shape[-1]))
         pred = torch.cat([head(atoms) for head in self.heads], dim=-1)  # (B, N, K)
         if self.config.solvent_mode == "global_bias":
             pred = pred + self.solvent_offset(solvent_class)[:, None, :]  # (B, N, K)
