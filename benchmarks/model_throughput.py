@@ -377,10 +377,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.molecules is None:
         # synthetic molecules have no SMILES to derive graph inputs from: element tokens only
         args.model_overrides = {
-            "atom_features": False, "topology_bias": False, "implicit_hydrogens": False
-        } | (
-            args.model_overrides
-        )
+            "atom_features": False,
+            "topology_bias": False,
+            "implicit_hydrogens": False,
+        } | (args.model_overrides)
     try:
         config = replace(PRESETS[args.preset], **args.model_overrides)
     except (TypeError, ValueError) as err:

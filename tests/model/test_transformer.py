@@ -279,8 +279,13 @@ def test_implicit_hydrogens_give_each_h_its_heavy_atoms_outputs() -> None:
         h_moved = xyz.clone()
         h_moved[z == 1] += 0.3  # the H positions are not read...
         moved = net(z, h_moved, solvent, features, topology)
-        alone = net(z[:1, : sizes[0]], xyz[:1, : sizes[0]], solvent[:1],
-                    features[:1, : sizes[0]], topology[:1, : sizes[0], : sizes[0]])
+        alone = net(
+            z[:1, : sizes[0]],
+            xyz[:1, : sizes[0]],
+            solvent[:1],
+            features[:1, : sizes[0]],
+            topology[:1, : sizes[0], : sizes[0]],
+        )
         rotation = random_rotation(torch.Generator().manual_seed(5))
         rotated = net(z, xyz @ rotation.T + 1.0, solvent, features, topology)
     ethanol = Chem.AddHs(Chem.MolFromSmiles("CCO"))
