@@ -59,7 +59,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # run without installing
 
-from litshift.model.transformer import PRESETS, ShiftTransformer  # noqa: E402
+from litshift.model.transformer import ELEMENT_TOKENS, PRESETS, ShiftTransformer  # noqa: E402
 
 if TYPE_CHECKING:
     from litshift.data.datasets import ModelInputs, Structure
@@ -376,11 +376,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--bucket-window needs --molecules (synthetic batches have no size order)")
     if args.molecules is None:
         # synthetic molecules have no SMILES to derive graph inputs from: element tokens only
-        args.model_overrides = {
-            "atom_features": False,
-            "topology_bias": False,
-            "implicit_hydrogens": False,
-        } | (args.model_overrides)
+        args.model_overrides = ELEMENT_TOKENS | args.model_overrides
     try:
         config = replace(PRESETS[args.preset], **args.model_overrides)
     except (TypeError, ValueError) as err:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from litshift.model.transformer import PRESETS, ModelConfig
+from litshift.model.transformer import ELEMENT_TOKENS, PRESETS, ModelConfig
 
 
 def small_config(**overrides: object) -> ModelConfig:
     """The tiny preset shrunk further so each test runs in well under a second."""
     base = replace(PRESETS["tiny"], n_layers=2, n_heads=4, d_model=32, d_ffn=64, n_kernels=16)
     # geometry-only by default: these tests feed atomic numbers and coordinates alone
-    settings = {"atom_features": False, "topology_bias": False, "implicit_hydrogens": False}
-    settings |= overrides
-    return replace(base, dropout=0.0, attn_dropout=0.0, **settings)
+    return replace(base, dropout=0.0, attn_dropout=0.0, **(ELEMENT_TOKENS | overrides))

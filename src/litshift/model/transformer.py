@@ -51,7 +51,14 @@ from torch import Tensor, nn
 
 from litshift.chem.graph import FEATURE_SIZES, MAX_TOPOLOGY
 
-__all__ = ["SOLVENT_MODES", "UNCERTAINTY_MODES", "ModelConfig", "PRESETS", "ShiftTransformer"]
+__all__ = [
+    "ELEMENT_TOKENS",
+    "SOLVENT_MODES",
+    "UNCERTAINTY_MODES",
+    "ModelConfig",
+    "PRESETS",
+    "ShiftTransformer",
+]
 
 SOLVENT_MODES: tuple[str, ...] = ("cls", "global_bias", "none")
 UNCERTAINTY_MODES: tuple[str, ...] = ("none", "gaussian")
@@ -99,6 +106,14 @@ class ModelConfig:
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} is not divisible by n_heads={self.n_heads}")
 
+
+#: ModelConfig overrides that switch every graph input off: the published inputs (element
+#: tokens, every H a token, 3D distances only), e.g. on top of the tiny preset
+ELEMENT_TOKENS: dict[str, bool] = {
+    "atom_features": False,
+    "topology_bias": False,
+    "implicit_hydrogens": False,
+}
 
 PRESETS: dict[str, ModelConfig] = {
     # CPU default: a few minutes per epoch of ~20k molecules on 2 cores. Given the chemistry
@@ -262,8 +277,8 @@ def _heavy_atoms(
     position = torch.argsort(order, dim=1)  # (B, N): packed position of every atom
     parent = bonded.to(torch.int8).argmax(-1)  # (B, N): first heavy neighbour
     reads = torch.where(kept, torch.arange(types.shape[1], device=types.device), parent)
-    source = position.gather(1, reads)  # (B, N)
-    source = torch.where((types > 0) & (source < M), source, 0)
+    # kept atoms and their heavy neighbours sit before M; padding reads position 0
+    source = torch.where(types > 0, position.gather(1, reads), 0)  # (B, N)
     packed_types = types.gather(1, index).masked_fill(~kept.gather(1, index), 0)  # (B, M)
     packed_coords = coords.gather(1, index[..., None].expand(-1, -1, 3))
     packed_features = features.gather(1, index[..., None].expand(-1, -1, features.shape[-1]))
