@@ -126,9 +126,7 @@ def test_predict_cuda_without_cuda(capsys) -> None:
 
 def test_predict_outside_the_repository_without_a_model(tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(
-        "litshift.inference.shipped.RELEASE_MODEL", tmp_path / "no-release" / "model.pt"
-    )
+    monkeypatch.setattr("litshift.inference.shipped.RELEASE_DIR", tmp_path / "no-release")
     status, err = _run(["predict", "--smiles", "CCO"], capsys)
     assert status == 2
     assert err.startswith("litshift predict: error: no model: neither results/models/semi/model.pt")

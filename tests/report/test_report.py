@@ -11,7 +11,7 @@ import pytest
 
 from litshift.cli import main
 from litshift.cli.report import TRACKING_OFF, read_tracking
-from litshift.inference.shipped import RELEASE_MODEL
+from litshift.inference.shipped import release_members
 from litshift.report import records
 from litshift.report.collect import Tracking, collect, run_queries
 from litshift.report.page import FIGURES, render
@@ -152,7 +152,7 @@ def test_report_in_headless_chromium(pipeline, tmp_path) -> None:
         assert headline[0][:6] == ["nucleus", "HOSE", "supervised", "semi", "release", "CSP5"]
         assert [row[0] for row in headline[1:]] == ["1H", "13C"]
         # the pipeline scores the model shipped in the package when there is one
-        scored = 5 if RELEASE_MODEL.exists() else 4
+        scored = 5 if release_members() else 4
         for row in headline[1:]:
             assert scored == 5 or row[4] == "not shipped (make release)"
             assert row[5] == "not installed"

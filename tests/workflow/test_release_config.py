@@ -1,5 +1,6 @@
-"""config.release.yaml: two stages (supervised, then its semi-supervised fine-tuning) that
-Snakemake chains through ``init_from``, on all NMRShiftDB2 records."""
+"""config.release.yaml: per ensemble member two stages (supervised, then its semi-supervised
+fine-tuning) that Snakemake chains through ``init_from``, on all NMRShiftDB2 records, and the
+members scored as one predictor."""
 
 from __future__ import annotations
 
@@ -26,25 +27,44 @@ def _merged() -> dict:
     return config
 
 
-def test_the_release_config_fine_tunes_its_supervised_stage_on_all_records() -> None:
+def test_each_member_fine_tunes_its_own_supervised_stage_on_all_records() -> None:
     config = _merged()
     validate(config, str(SCHEMA))
-    base = TrainConfig.from_dict(run_config(config["train"], "release_base"))
-    final = TrainConfig.from_dict(run_config(config["train"], "release"))
-    assert (base.mode, base.init_from) == ("supervised", None)
-    assert (final.mode, final.init_from) == ("semi", "results/models/release_base/model.pt")
-    assert final.model == base.model  # same architecture, or the weights could not load
-    assert final.lr < base.lr
-    assert config["curation"]["unassigned_max_records"] is None and final.max_weak is None
+    members = config["release"]["members"]
+    assert members[0] == "release" and len(members) > 1
+    seeds = set()
+    for member in members:
+        suffix = member.removeprefix("release")
+        base = TrainConfig.from_dict(run_config(config["train"], f"release_base{suffix}"))
+        final = TrainConfig.from_dict(run_config(config["train"], member))
+        assert (base.mode, base.init_from) == ("supervised", None)
+        assert (final.mode, final.init_from) == (
+            "semi",
+            f"results/models/release_base{suffix}/model.pt",
+        )
+        assert final.model == base.model  # same architecture, or the weights could not load
+        assert final.lr < base.lr and final.max_weak is None
+        assert base.seed == final.seed
+        seeds.add(base.seed)
+        # the members differ in their seed only
+        first = run_config(config["train"], members[0])
+        assert {k for k, v in run_config(config["train"], member).items() if first[k] != v} <= {
+            "seed",
+            "init_from",
+        }
+    assert len(seeds) == len(members)
+    assert config["curation"]["unassigned_max_records"] is None
 
 
-def test_snakemake_trains_the_base_before_the_fine_tuning(tmp_path: Path) -> None:
+def test_snakemake_trains_each_base_before_its_fine_tuning_then_scores_the_ensemble(
+    tmp_path: Path,
+) -> None:
     work = tmp_path / "work"
     work.mkdir()
     shutil.copy(REPO / "config.yaml", work)
     (tmp_path / "shared").mkdir()
     (tmp_path / "shared" / "data").symlink_to(DATA)
-    target = "results/models/release/model.pt"
+    target = "results/release/metrics.parquet"
     run = snakemake(work, "-n", "-p", "--cores", "2", target, "--configfile", str(RELEASE))
     assert run.returncode == 0, run.stderr[-3000:]
     jobs = {
@@ -52,8 +72,15 @@ def test_snakemake_trains_the_base_before_the_fine_tuning(tmp_path: Path) -> Non
         for job in run.stdout.split("\nrule ")
         if job.startswith("train:")
     }
-    assert sorted(jobs) == ["release", "release_base"]
-    inputs = re.search(r"input: (.*)\n", jobs["release"]).group(1).split(", ")
-    assert "results/models/release_base/model.pt" in inputs
-    config = json.loads(re.search(r"--config-json '(\{.*?\})'", jobs["release"]).group(1))
-    assert config["init_from"] == "results/models/release_base/model.pt"
+    members = _merged()["release"]["members"]
+    bases = [m.replace("release", "release_base", 1) for m in members]
+    assert sorted(jobs) == sorted(members + bases)
+    for member, base in zip(members, bases, strict=True):
+        inputs = re.search(r"input: (.*)\n", jobs[member]).group(1).split(", ")
+        assert f"results/models/{base}/model.pt" in inputs
+        config = json.loads(re.search(r"--config-json '(\{.*?\})'", jobs[member]).group(1))
+        assert config["init_from"] == f"results/models/{base}/model.pt"
+    (evaluation,) = [j for j in run.stdout.split("\nrule ") if j.startswith("evaluate_release:")]
+    ensemble = ",".join(f"results/models/{m}/model.pt" for m in members)
+    assert f"--models {ensemble} " in evaluation
+    assert "--out-metrics results/release/metrics.parquet" in evaluation

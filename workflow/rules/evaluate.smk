@@ -7,18 +7,18 @@ EVALUATE = config["evaluate"]
 #: the training's count-mismatch policy: every scoring command matches molecule-level shift
 #: sets as training did
 MATCH_POLICY = config["train"]["match_policy"]
-#: the model shipped in the package (make release), scored beside the pipeline's runs when present
-SHIPPED_MODEL = [
-    path
-    for path in [os.path.join(workflow.basedir, "src/litshift/release/model.pt")]
-    if os.path.exists(path)
-]
+#: the release package shipped with litshift (make release): its ensemble members, scored as one
+#: predictor beside the pipeline's runs when present
+RELEASE_PACKAGE = os.path.join(workflow.basedir, "src/litshift/release")
+SHIPPED_MEMBERS = sorted(glob.glob(os.path.join(RELEASE_PACKAGE, "members", "*", "model.pt")))
+#: the runs config.release.yaml ships as the release ensemble (release.members)
+RELEASE_RUNS = config["release"]["members"]
 
 
 rule evaluate:
     input:
         metrics=TRAIN_METRICS,
-        models=expand("results/models/{run}/model.pt", run=TRAIN_RUNS) + SHIPPED_MODEL,
+        models=expand("results/models/{run}/model.pt", run=TRAIN_RUNS) + SHIPPED_MEMBERS,
         assigned=rules.curate_assigned.output.table,
         splits=rules.split.output.splits,
         weak=rules.split.output.weak,
@@ -30,6 +30,9 @@ rule evaluate:
         uncertainty="results/eval/uncertainty.parquet",
         summary="results/eval/summary.json",
     params:
+        # one predictor per run, and the release package (its members as one ensemble)
+        models=expand("results/models/{run}/model.pt", run=TRAIN_RUNS)
+        + ([RELEASE_PACKAGE] if SHIPPED_MEMBERS else []),
         tracking_uri=TRACKING_URI,
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
         cfg=config_json("evaluate", match_policy=MATCH_POLICY),
@@ -47,11 +50,38 @@ rule evaluate:
     shell:
         "litshift evaluate --assigned {input.assigned} --splits {input.splits}"
         " --literature-test {input.literature_test} --weak {input.weak}"
-        " --conformers {params.conformer_dir} --models {input.models}"
+        " --conformers {params.conformer_dir} --models {params.models}"
         " --out-predictions {output.predictions} --out-metrics {output.metrics}"
         " --out-uncertainty {output.uncertainty} --out-summary {output.summary}"
         " --threads {threads} --budget {params.budget} --config-json {params.cfg:q}"
         " --tracking-uri {params.tracking_uri:q} > {log} 2>&1"
+
+
+# The release runs (config.release.yaml) scored as one deep ensemble, the predictor `make release`
+# ships, by the same evaluate command: its model card's test figures.
+use rule evaluate as evaluate_release with:
+    input:
+        models=expand("results/models/{run}/model.pt", run=RELEASE_RUNS),
+        assigned=rules.curate_assigned.output.table,
+        splits=rules.split.output.splits,
+        weak=rules.split.output.weak,
+        literature_test=rules.split.output.literature_test,
+        conformers="results/conformers/done.json",
+    output:
+        predictions="results/release/predictions.parquet",
+        metrics="results/release/metrics.parquet",
+        uncertainty="results/release/uncertainty.parquet",
+        summary="results/release/summary.json",
+    params:
+        models=lambda wildcards, input: ",".join(input.models),
+        tracking_uri=TRACKING_URI,
+        conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),
+        cfg=config_json("evaluate", match_policy=MATCH_POLICY),
+        budget=config["budget"],
+    log:
+        f"{LOGS}/evaluate_release.log",
+    benchmark:
+        f"{BENCH}/evaluate_release.tsv"
 
 
 #: headline runs with a head for a heteronucleus (config.hetero.yaml: hetero)

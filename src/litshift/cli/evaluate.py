@@ -19,6 +19,7 @@ from litshift.cli.predictors import (
     add_predictor_arguments,
     add_scoring_arguments,
     held_out_inputs,
+    model_files,
     predictor_options,
     run_params,
     scoring_options,
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             "--splits": args.splits,
             "--literature-test": args.literature_test,
             "--weak": args.weak,
-            "--models": args.models,
+            "--models": model_files(args.models),
         },
         input_dirs={"--conformers": args.conformers},
         outputs={

@@ -36,7 +36,7 @@ from litshift.inference.molecules import (
 )
 from litshift.inference.predictors import load_model_predictor
 from litshift.inference.runtime import resolve_device
-from litshift.inference.shipped import PIPELINE_MODEL, default_model
+from litshift.inference.shipped import PIPELINE_MODEL, default_model, model_group
 from litshift.usage import UsageError, check_device, check_directory, check_input, check_output
 
 __all__ = ["configure_parser", "model_paths", "run"]
@@ -49,17 +49,18 @@ TABLE_SUFFIXES = (".csv", ".parquet")
 
 
 def model_paths(given: Sequence[str] | None) -> list[Path]:
-    """The ``--model`` paths, or the default model
+    """The checkpoints of the ``--model`` options (each a checkpoint or a release package
+    folder; together one ensemble), or the default model
     (:func:`litshift.inference.shipped.default_model`), saying on stderr which one is used;
     exits with one line when there is none."""
-    if given:
-        return [Path(p) for p in given]
     try:
-        path, line = default_model()
+        if given:
+            return [path for spec in given for path in model_group(spec)]
+        paths, line = default_model()
     except FileNotFoundError as err:
         raise UsageError(str(err)) from None
     print(line, file=sys.stderr)
-    return [path]
+    return paths
 
 
 def _read_input(path: Path, smiles_column: str) -> pl.DataFrame:
@@ -108,8 +109,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--model",
         action="append",
         default=None,
-        help=f"checkpoint; repeat for a deep ensemble (default: {PIPELINE_MODEL} when it exists "
-        "in the working directory, else the release model shipped with litshift)",
+        help="checkpoint or release package folder; repeat for a deep ensemble (default: "
+        f"{PIPELINE_MODEL} when it exists in the working directory, else the release model "
+        "shipped with litshift)",
     )
     parser.add_argument(
         "--nuclei",

@@ -14,6 +14,7 @@ one: by hand its default labels the numbers ``manual``, the rules pass the confi
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from litshift.chem.matching import POLICIES
 from litshift.cli.args import ConfigOption, comma_list, negated
 from litshift.evaluate.predictor_setup import HeldOutInputs, PredictorOptions
 from litshift.evaluate.scoring import ScoringOptions
+from litshift.inference.shipped import model_group, model_name
+from litshift.usage import UsageError
 from litshift.verify.likelihood import LIKELIHOODS, ErrorModel
 
 __all__ = [
@@ -121,7 +124,11 @@ def add_predictor_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--literature-test", required=True, help="literature_test.parquet")
     parser.add_argument("--conformers", required=True, help="directory of conformer shards")
     parser.add_argument(
-        "--models", nargs="*", default=[], help="checkpoints results/models/<run>/model.pt"
+        "--models",
+        nargs="*",
+        default=[],
+        help="one predictor each: a checkpoint results/models/<run>/model.pt, several joined by "
+        "',' (a deep ensemble, named run+run_1+...), or a release package folder",
     )
     parser.add_argument(
         "--nuclei",
@@ -154,8 +161,17 @@ def run_params(args: argparse.Namespace, omit: frozenset[str] = frozenset()) -> 
     """The MLflow params of a scoring command: every option but ``--verbose`` and ``omit``, with
     ``--models`` as the names of their run folders (paths differ between machines)."""
     params = {k: v for k, v in vars(args).items() if k not in {"verbose", "models", *omit}}
-    params["models"] = [Path(p).parent.name for p in args.models]
+    params["models"] = [model_name(spec) for spec in args.models]
     return params
+
+
+def model_files(specs: Sequence[str]) -> list[str]:
+    """Every checkpoint the ``--models`` specs name (for the path checks); a release package
+    folder without members is a usage error."""
+    try:
+        return [str(path) for spec in specs for path in model_group(spec)]
+    except FileNotFoundError as err:
+        raise UsageError(str(err)) from None
 
 
 def held_out_inputs(args: argparse.Namespace) -> HeldOutInputs:
@@ -165,7 +181,7 @@ def held_out_inputs(args: argparse.Namespace) -> HeldOutInputs:
         splits=Path(args.splits),
         literature_test=Path(args.literature_test),
         conformers=Path(args.conformers),
-        models=tuple(Path(p) for p in args.models),
+        models=tuple((model_name(spec), tuple(model_group(spec))) for spec in args.models),
     )
 
 

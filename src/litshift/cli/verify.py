@@ -61,8 +61,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--model",
         action="append",
         default=None,
-        help=f"checkpoint; repeat for a deep ensemble (default: {PIPELINE_MODEL} when it exists "
-        "in the working directory, else the release model shipped with litshift)",
+        help="checkpoint or release package folder; repeat for a deep ensemble (default: "
+        f"{PIPELINE_MODEL} when it exists in the working directory, else the release model "
+        "shipped with litshift)",
     )
     parser.add_argument("--json", help="write the full result (ranking + assignments) here")
     parser.add_argument("--svg-dir", help="directory for one annotated SVG per candidate")

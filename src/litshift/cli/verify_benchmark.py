@@ -16,6 +16,7 @@ from litshift.cli.predictors import (
     add_predictor_arguments,
     error_model_from_args,
     held_out_inputs,
+    model_files,
     predictor_options,
     run_params,
 )
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
             "--splits": args.splits,
             "--literature-test": args.literature_test,
             "--pool": args.pool,
-            "--models": args.models,
+            "--models": model_files(args.models),
         },
         input_dirs={"--conformers": args.conformers},
         outputs={"--out": (args.out, PARQUET), "--out-summary": (args.out_summary, JSON)},

@@ -70,8 +70,9 @@ class HeldOutInputs:
     """``literature_test.parquet`` (schema ``weak``)."""
     conformers: Path
     """Directory of conformer shards."""
-    models: tuple[Path, ...] = ()
-    """Checkpoints ``results/models/<run>/model.pt``, one predictor each."""
+    models: tuple[tuple[str, tuple[Path, ...]], ...] = ()
+    """One predictor each: its name and its checkpoints (``results/models/<run>/model.pt``;
+    several are a deep ensemble)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,9 +191,11 @@ def prepare_predictors(
     device = resolve_device(options.device)
     models = [
         dataclasses.replace(
-            load_model_predictor([path], device), nuclei=nuclei, batch_size=options.batch_size
+            load_model_predictor(list(paths), device, name),
+            nuclei=nuclei,
+            batch_size=options.batch_size,
         )
-        for path in inputs.models
+        for name, paths in inputs.models
     ]
     max_atoms = min((m.max_atoms for m in models), default=MAX_ATOMS_WITHOUT_MODEL)
     assigned = read_table(inputs.assigned, "assigned")

@@ -1,15 +1,32 @@
 """The release model's card: what it was trained on, how well it does, where it should not be used.
 
-Everything on the card is read from the training run's own files (``metrics.json``,
-``config.json``, ``calibration.json``), so the card cannot drift from the checkpoint beside it.
+Everything on the card is read from files written by the code that made the model (each member
+run's ``metrics.json``, ``config.json``, ``calibration.json``; for an ensemble, the evaluation of
+the ensemble as one predictor), so the card cannot drift from the checkpoints beside it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
-__all__ = ["DATA_SOURCES", "KNOWN_LIMITS", "model_card"]
+__all__ = ["DATA_SOURCES", "KNOWN_LIMITS", "Member", "model_card"]
+
+
+class Member(NamedTuple):
+    """One finished training run of the shipped model (an ensemble has several)."""
+
+    run: str
+    """The run's name (its folder)."""
+    metrics: Mapping[str, Any]
+    """Its ``metrics.json``."""
+    config: Mapping[str, Any]
+    """Its ``config.json``."""
+    calibration: Mapping[str, Any]
+    """Its ``calibration.json``."""
+    base: Mapping[str, Any] | None = None
+    """The checkpoint it was fine-tuned from (``train.init_from``) as loaded, when on disk."""
+
 
 #: (source, what the model took from it, licence)
 DATA_SOURCES: tuple[tuple[str, str, str], ...] = (
@@ -68,11 +85,16 @@ def _metric_rows(split: Mapping[str, float], nuclei: list[str]) -> list[list[str
             for level in (50, 80, 95)
             if f"cov{level}.{nucleus}" in split
         )
+        interval = (
+            f" [{split[f'mae_lo.{nucleus}']:.3f}, {split[f'mae_hi.{nucleus}']:.3f}]"
+            if f"mae_lo.{nucleus}" in split
+            else ""
+        )
         rows.append(
             [
                 nucleus,
                 "all",
-                f"{split[f'mae.{nucleus}']:.3f}",
+                f"{split[f'mae.{nucleus}']:.3f}{interval}",
                 f"{int(split[f'n.{nucleus}']):,}",
                 coverage or "–",
             ]
@@ -109,54 +131,12 @@ def _base_lines(config: Mapping[str, Any], base: Mapping[str, Any] | None) -> li
     return [line]
 
 
-def model_card(
-    metrics: Mapping[str, Any],
-    config: Mapping[str, Any],
-    calibration: Mapping[str, Any],
-    commit: str,
-    command: str,
-    baselines: Mapping[str, Mapping[str, float]] | None = None,
-    domain: Mapping[str, Any] | None = None,
-    base: Mapping[str, Any] | None = None,
-) -> str:
-    """Markdown model card of one finished ``litshift train`` run.
-
-    Parameters
-    ----------
-    metrics, config, calibration
-        The run's ``metrics.json``, ``config.json`` and ``calibration.json``.
-    commit
-        Git commit the model was trained at.
-    command
-        The command that trained and packaged it (reproducibility).
-    baselines
-        Optional name -> ``{"mae.1H": ..., "mae.13C": ...}`` on the same test split.
-    domain
-        The checkpoint's applicability domain (:class:`litshift.inference.domain.Domain` as a
-        dict), summarized on the card.
-    base
-        The checkpoint a fine-tuning run started from (``train.init_from``) as loaded, so the
-        card names both stages of training.
-    """
-    nuclei = [
-        k.removeprefix("mae.")
-        for k in metrics["test"]
-        if k.count(".") == 1 and k.startswith("mae.")
-    ]
+def _recipe_lines(member: Member) -> list[str]:
+    """How one run was trained (an ensemble's members share it but for what the card says)."""
+    metrics, config = member.metrics, member.config
     counts = metrics.get("counts", {})
     model = config.get("model", {})
-    scales = calibration.get("scales", {})
-    parts = [
-        "# litshift release model",
-        "",
-        "Predicts 1H and 13C chemical shifts (ppm) with a calibrated standard deviation per atom "
-        "from a structure and a solvent class. Used by `litshift predict` and `litshift verify` "
-        "when no `--model` is given and the working directory holds no pipeline model.",
-        "",
-        "## Training",
-        "",
-        f"- Commit: `{commit}`",
-        f"- Command: `{command}`",
+    return [
         f"- Mode: {config['mode']}; preset {config['preset']} with {model or 'no overrides'}",
         f"- Steps: {metrics['steps']} (best validation at step {metrics['best_step']}, "
         f"stop: {metrics['stop_reason']}); {metrics['train_seconds'] / 60:.0f} min of training "
@@ -168,14 +148,106 @@ def model_card(
             else ""
         )
         + f", cosine schedule, weight EMA {config.get('ema_decay')}",
-        *_base_lines(config, base),
+        *_base_lines(config, member.base),
         f"- Examples: {_count(counts, 'labeled.examples.train')} training, "
         f"{_count(counts, 'labeled.examples.valid')} validation (early stopping, calibration), "
         f"{_count(counts, 'labeled.examples.test')} test molecule-solvent pairs"
         + (f"; {counts['weak.examples']:,} weak examples" if counts.get("weak.examples") else ""),
+    ]
+
+
+def _differences(members: Sequence[Member]) -> list[str]:
+    """The config keys (``init_from`` aside: each member starts from its own first stage) in
+    which the members differ."""
+    keys = sorted({k for m in members for k in m.config} - {"init_from"})
+    return [k for k in keys if len({repr(m.config.get(k)) for m in members}) > 1]
+
+
+def _ensemble_lines(members: Sequence[Member], nuclei: list[str]) -> list[str]:
+    """What makes the members differ, and each one's own test figures."""
+    differ = ", ".join(_differences(members)) or "nothing in their config"
+    rows = [
+        [
+            m.run,
+            str(m.config.get("seed")),
+            str(m.metrics["best_step"]),
+            f"{m.metrics['train_seconds'] / 60:.0f}",
+            *(f"{m.metrics['test'].get(f'mae.{n}', float('nan')):.3f}" for n in nuclei),
+        ]
+        for m in members
+    ]
+    return [
+        f"A deep ensemble of {len(members)} runs of one recipe, differing in {differ}: the "
+        "prediction is the members' mean, the std that of their moment-matched mixture (each "
+        "member calibrated first). The recipe (the first member's; the others differ only as "
+        "said):",
+        "",
+        *_recipe_lines(members[0]),
+        "",
+        "Members (test MAE as each run scored itself, per atom without symmetrization):",
+        "",
+        _table(rows, ["run", "seed", "best step", "minutes", *(f"test {n}" for n in nuclei)]),
+    ]
+
+
+def model_card(
+    members: Sequence[Member],
+    test: Mapping[str, float],
+    commit: str,
+    command: str,
+    baselines: Mapping[str, Mapping[str, float]] | None = None,
+    domain: Mapping[str, Any] | None = None,
+    evaluated: bool = False,
+) -> str:
+    """Markdown model card of the shipped model: one finished ``litshift train`` run, or a deep
+    ensemble of several.
+
+    Parameters
+    ----------
+    members
+        The runs, in the order they are loaded.
+    test
+        The shipped predictor's test figures: ``mae.<nucleus>``, ``n.<nucleus>``, per solvent
+        class ``mae.<nucleus>.<class>`` / ``n.<nucleus>.<class>``, optionally the bootstrap
+        interval ``mae_lo.<nucleus>`` / ``mae_hi.<nucleus>`` and the coverages
+        ``cov<level>.<nucleus>``.
+    commit
+        Git commit the model was trained at.
+    command
+        The command that trained and packaged it (reproducibility).
+    baselines
+        Optional name -> ``{"mae.1H": ..., "mae.13C": ...}`` on the same test split.
+    domain
+        The checkpoint's applicability domain (:class:`litshift.inference.domain.Domain` as a
+        dict), summarized on the card.
+    evaluated
+        ``test`` comes from ``litshift evaluate`` (symmetrized, with intervals), not from the
+        run's own scores.
+    """
+    nuclei = [k.removeprefix("mae.") for k in test if k.count(".") == 1 and k.startswith("mae.")]
+    training = _ensemble_lines(members, nuclei) if len(members) > 1 else _recipe_lines(members[0])
+    source = (
+        "scored by `litshift evaluate` as one predictor: predictions averaged over topologically "
+        "equivalent atoms, one row per atom and spectrum, 95 % cluster-bootstrap interval"
+        if evaluated
+        else "the run's own scores"
+    )
+    parts = [
+        "# litshift release model",
+        "",
+        "Predicts 1H and 13C chemical shifts (ppm) with a calibrated standard deviation per atom "
+        "from a structure and a solvent class. Used by `litshift predict` and `litshift verify` "
+        "when no `--model` is given and the working directory holds no pipeline model.",
+        "",
+        "## Training",
+        "",
+        f"- Commit: `{commit}`",
+        f"- Command: `{command}`",
         "- Split: the default pipeline split (`config.yaml` `split:`, seed and "
         "InChIKey-connectivity groups); validation and test molecules and the literature test "
         "file were never trained on, so the figures below are held out.",
+        "",
+        *training,
         "",
         "## Data sources",
         "",
@@ -183,8 +255,10 @@ def model_card(
         "",
         "## Test metrics (held-out assigned test split, atom level, ppm)",
         "",
+        f"Figures: {source}.",
+        "",
         _table(
-            _metric_rows(metrics["test"], nuclei),
+            _metric_rows(test, nuclei),
             ["nucleus", "solvent class", "MAE", "atoms", "coverage 50 / 80 / 95 %"],
         ),
         "",
@@ -194,7 +268,7 @@ def model_card(
             [name, *(f"{values.get(f'mae.{n}', float('nan')):.3f}" for n in nuclei)]
             for name, values in baselines.items()
         ]
-        rows.append(["this model", *(f"{metrics['test'][f'mae.{n}']:.3f}" for n in nuclei)])
+        rows.append(["this model", *(f"{test[f'mae.{n}']:.3f}" for n in nuclei)])
         parts += [
             "Same test split, the other predictors of the pipeline's evaluation "
             "(`make report`: HOSE fitted on the training split, the headline runs at their "
@@ -216,13 +290,17 @@ def model_card(
             "`litshift predict` and `verify` flag every molecule outside it.",
             "",
         ]
+    factors = "; ".join(
+        (f"{m.run}: " if len(members) > 1 else "")
+        + ", ".join(f"{n} × {s['all']:.3f}" for n, s in m.calibration.get("scales", {}).items())
+        for m in members
+    )
     parts += [
         "## Calibration",
         "",
         "The uncertainty head's std is multiplied by one factor per nucleus fitted on the "
-        "validation split (Gaussian NLL): "
-        + ", ".join(f"{n} × {s['all']:.3f}" for n, s in scales.items())
-        + ". Coverage of the resulting intervals on the test split is in the table above.",
+        f"validation split (Gaussian NLL): {factors}. Coverage of the resulting intervals on "
+        "the test split is in the table above.",
         "",
         "## Known limits",
         "",
