@@ -42,6 +42,13 @@ def test_stage_run_logs_params_metrics_artifact_and_group_tag(store, tmp_path) -
     assert str(tmp_path) in logged.info.artifact_uri
 
 
+def test_metric_names_mlflow_refuses_are_logged_with_underscores(store) -> None:
+    with stage_run("evaluate") as run:  # an ensemble's evaluation name joins runs with '+'
+        run.log_metrics({"assigned_test.atom.supervised+semi.mae.13C": 2.0, "a b/c:d-e": 1.0})
+    metrics = store.get_run(run.run_id).data.metrics
+    assert metrics == {"assigned_test.atom.supervised_semi.mae.13C": 2.0, "a b/c:d-e": 1.0}
+
+
 def test_failed_stage_is_marked_failed(store) -> None:
     with pytest.raises(ValueError), stage_run("boom") as run:
         raise ValueError("bad input")

@@ -13,6 +13,7 @@ from litshift.cli import main
 from litshift.inference import shipped
 from litshift.inference.shipped import (
     PIPELINE_MODEL,
+    PIPELINE_PARTNER,
     RELEASE_DIR,
     default_model,
     model_group,
@@ -54,6 +55,11 @@ def test_the_pipeline_model_wins_then_the_release_ensemble(tmp_path, monkeypatch
     pipeline.write_bytes(b"weights")
     paths, line = default_model(tmp_path)
     assert paths == [pipeline] and "pipeline model" in line
+    partner = tmp_path / PIPELINE_PARTNER  # both headline runs trained: their mean
+    partner.parent.mkdir(parents=True)
+    partner.write_bytes(b"weights")
+    paths, line = default_model(tmp_path)
+    assert paths == [partner, pipeline] and "averaged" in line
 
 
 def test_a_model_spec_is_a_checkpoint_an_ensemble_or_a_package(tmp_path) -> None:

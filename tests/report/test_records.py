@@ -100,11 +100,15 @@ def test_the_headline_pair_is_the_configured_one() -> None:
 
     data = _data(m.frame, eval_summary={"csp5": {"status": "not installed"}})
     headline = records.headline(data, m, roles)
-    assert headline.models == ("HOSE", "supervised", "semi_mixed", "release", "CSP5")
+    assert headline.models == (
+        "HOSE", "supervised", "semi_mixed", "supervised+semi_mixed", "release", "CSP5"
+    )  # fmt: skip
     (h_row, c_row) = headline.assigned
     assert h_row.nucleus == "1H" and c_row.nucleus == "13C"
-    hose, supervised, semi, release, csp5 = c_row.cells
-    assert (hose, release, csp5) == ("not trained", "not shipped (make release)", "not installed")
+    hose, supervised, semi, pair, release, csp5 = c_row.cells
+    assert (hose, pair, release, csp5) == (
+        "not trained", "not evaluated", "not shipped (make release)", "not installed"
+    )  # fmt: skip
     assert supervised == records.Mae(2.0, 1.9, 2.1, 10) and semi.mae == 1.8
     assert c_row.published == (2.58, 1.152, 0.929)
     assert headline.literature[0].published == (None, None, None)

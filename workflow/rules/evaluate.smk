@@ -11,6 +11,15 @@ MATCH_POLICY = config["train"]["match_policy"]
 #: predictor beside the pipeline's runs when present
 RELEASE_PACKAGE = os.path.join(workflow.basedir, "src/litshift/release")
 SHIPPED_MEMBERS = sorted(glob.glob(os.path.join(RELEASE_PACKAGE, "members", "*", "model.pt")))
+#: the headline pair (report.roles) as one deep ensemble, when both are trained runs
+HEADLINE_ROLES = [
+    config.get("report", {}).get("roles", {}).get(role, role) for role in ("supervised", "semi")
+]
+HEADLINE_PAIR = (
+    [",".join(f"results/models/{run}/model.pt" for run in HEADLINE_ROLES)]
+    if set(HEADLINE_ROLES) <= set(TRAIN_RUNS)
+    else []
+)
 #: the runs config.release.yaml ships as the release ensemble (release.members)
 RELEASE_RUNS = config["release"]["members"]
 
@@ -30,8 +39,10 @@ rule evaluate:
         uncertainty="results/eval/uncertainty.parquet",
         summary="results/eval/summary.json",
     params:
-        # one predictor per run, and the release package (its members as one ensemble)
+        # one predictor per run, the headline pair averaged (what predict uses in this
+        # checkout), and the release package (its members as one ensemble)
         models=expand("results/models/{run}/model.pt", run=TRAIN_RUNS)
+        + HEADLINE_PAIR
         + ([RELEASE_PACKAGE] if SHIPPED_MEMBERS else []),
         tracking_uri=TRACKING_URI,
         conformer_dir=lambda wildcards, input: os.path.dirname(input.conformers),

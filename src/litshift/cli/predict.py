@@ -36,7 +36,7 @@ from litshift.inference.molecules import (
 )
 from litshift.inference.predictors import load_model_predictor
 from litshift.inference.runtime import resolve_device
-from litshift.inference.shipped import PIPELINE_MODEL, default_model, model_group
+from litshift.inference.shipped import PIPELINE_MODEL, PIPELINE_PARTNER, default_model, model_group
 from litshift.usage import UsageError, check_device, check_directory, check_input, check_output
 
 __all__ = ["configure_parser", "model_paths", "run"]
@@ -110,8 +110,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         help="checkpoint or release package folder; repeat for a deep ensemble (default: "
-        f"{PIPELINE_MODEL} when it exists in the working directory, else the release model "
-        "shipped with litshift)",
+        f"{PIPELINE_MODEL}, averaged with {PIPELINE_PARTNER} when that exists too, in a "
+        "pipeline checkout; else the release model shipped with litshift)",
     )
     parser.add_argument(
         "--nuclei",

@@ -29,6 +29,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
@@ -60,6 +61,8 @@ DEFAULT_EXPERIMENT = "litshift"
 #: the ``--tracking-uri`` of the command being run (set by :func:`given_tracking_uri`)
 _URI_OPTION: ContextVar[str | None] = ContextVar("litshift_tracking_uri", default=None)
 _OFF = {"0", "false", "off", "no"}
+#: characters MLflow does not allow in a metric name
+_METRIC_UNSAFE = re.compile(r"[^\w\-. :/]")
 
 TRACKING_HELP = (
     "log this run to the MLflow store at URI (e.g. sqlite:///results/mlflow/mlflow.db). "
@@ -146,6 +149,12 @@ def _store_lock(uri: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _metric_key(name: str) -> str:
+    """``name`` with every character MLflow refuses in a metric name as ``_`` (an ensemble's
+    evaluation name joins its runs with ``+``)."""
+    return _METRIC_UNSAFE.sub("_", name)
+
+
 def _flatten(params: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
     """Nested config -> ``{"train.lr": "0.0004"}``; MLflow params are flat strings."""
     flat: dict[str, str] = {}
@@ -186,7 +195,7 @@ class StageRun:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        batch = [Metric(k, float(v), now, step or 0) for k, v in metrics.items()]
+        batch = [Metric(_metric_key(k), float(v), now, step or 0) for k, v in metrics.items()]
         with _store_lock(self._uri):
             self._client.log_batch(self.run_id, metrics=batch)
 

@@ -26,7 +26,7 @@ from litshift.inference.domain import OUT_OF_DOMAIN_STD_FACTOR
 from litshift.inference.molecules import domain_summary
 from litshift.inference.predictors import load_model_predictor
 from litshift.inference.runtime import resolve_device
-from litshift.inference.shipped import PIPELINE_MODEL
+from litshift.inference.shipped import PIPELINE_MODEL, PIPELINE_PARTNER
 from litshift.usage import UsageError, check_device, check_directory, check_input, check_output
 from litshift.verify.candidates import read_candidates_file
 from litshift.verify.peaks import (
@@ -62,8 +62,8 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=None,
         help="checkpoint or release package folder; repeat for a deep ensemble (default: "
-        f"{PIPELINE_MODEL} when it exists in the working directory, else the release model "
-        "shipped with litshift)",
+        f"{PIPELINE_MODEL}, averaged with {PIPELINE_PARTNER} when that exists too, in a "
+        "pipeline checkout; else the release model shipped with litshift)",
     )
     parser.add_argument("--json", help="write the full result (ranking + assignments) here")
     parser.add_argument("--svg-dir", help="directory for one annotated SVG per candidate")

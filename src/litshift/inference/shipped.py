@@ -2,8 +2,9 @@
 
 A chemist who installs litshift can predict and verify at once, with the release model trained
 by ``make release`` (``config.release.yaml``) and described by ``MODEL_CARD.md`` next to it.
-Inside a pipeline checkout, the pipeline's own ``semi`` model takes precedence, because it was
-trained on the user's data; an explicit ``--model`` always wins.
+Inside a pipeline checkout, the pipeline's own headline models take precedence (``semi``, with
+``supervised`` when it trained too: their mean beats either), because they were trained on the
+user's data; an explicit ``--model`` always wins.
 
 The release model is a deep ensemble: ``members/<run>/model.pt`` (each with the
 ``calibration.json`` of its run) under the package folder; a command loads them all and
@@ -17,6 +18,7 @@ from pathlib import Path
 __all__ = [
     "MEMBERS_DIR",
     "PIPELINE_MODEL",
+    "PIPELINE_PARTNER",
     "RELEASE_DIR",
     "RELEASE_NAME",
     "default_model",
@@ -33,6 +35,8 @@ RELEASE_NAME = RELEASE_DIR.name
 MEMBERS_DIR = "members"
 #: the pipeline's headline model, relative to the working directory (a pipeline checkout)
 PIPELINE_MODEL = Path("results/models/semi/model.pt")
+#: the other headline run, averaged with it when present (the report's ``supervised+semi``)
+PIPELINE_PARTNER = Path("results/models/supervised/model.pt")
 
 
 def release_members(package: Path | None = None) -> list[Path]:
@@ -83,8 +87,15 @@ def default_model(workdir: Path | None = None) -> tuple[list[Path], str]:
         Neither a pipeline model nor the release model exists (a source tree without the
         shipped checkpoints).
     """
-    pipeline = (workdir or Path.cwd()) / PIPELINE_MODEL
+    root = workdir or Path.cwd()
+    pipeline = root / PIPELINE_MODEL
     if pipeline.exists():
+        partner = root / PIPELINE_PARTNER
+        if partner.exists():
+            return [partner, pipeline], (
+                f"model: {partner} and {pipeline} averaged (this checkout's headline runs; "
+                "--model to change)"
+            )
         return [pipeline], f"model: {pipeline} (this checkout's pipeline model; --model to change)"
     members = release_members()
     if members:

@@ -198,7 +198,9 @@ def _headline_section(headline: records.Headline, hetero: records.HeteroHeadline
         caption=(
             f"Test MAE (ppm) on the assigned test split, atom level, with the 95 % cluster-"
             f"bootstrap interval over molecules and the number of atoms. Produced by this run "
-            f"under budget '{headline.budget}'; 'release' is the model shipped with litshift "
+            f"under budget '{headline.budget}'; '{headline.models[3]}' averages the two "
+            "headline runs (a deep ensemble of two, what `litshift predict` uses in this "
+            "checkout); 'release' is the model shipped with litshift "
             f"(trained longer by `make release` on the same training split, see its "
             "MODEL_CARD.md). Published columns (shaded, italic) are the paper's "
             "reported figures, for reference only: they were not produced by this pipeline "

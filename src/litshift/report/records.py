@@ -79,6 +79,7 @@ __all__ = [
     "gallery",
     "headline",
     "headline_models",
+    "pair_ensemble",
     "hetero_headline",
     "hose_baseline_rows",
     "lambda_sweep",
@@ -117,9 +118,16 @@ SPLIT_LEVELS = (
 WEAK_DATA_GAIN = 0.05
 
 
+def pair_ensemble(roles: Roles) -> str:
+    """The evaluation name of the headline pair averaged, a deep ensemble of the two runs
+    (``litshift.inference.shipped.model_name`` of ``supervised,semi``)."""
+    return f"{roles.supervised}+{roles.semi}"
+
+
 def headline_models(roles: Roles) -> tuple[str, ...]:
-    """Columns of the headline table: HOSE, the headline pair, the shipped model, CSP5."""
-    return HOSE, roles.supervised, roles.semi, RELEASE_NAME, CSP5
+    """Columns of the headline table: HOSE, the headline pair, the pair averaged, the shipped
+    model, CSP5."""
+    return HOSE, roles.supervised, roles.semi, pair_ensemble(roles), RELEASE_NAME, CSP5
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,6 +264,7 @@ def headline(data: ReportData, m: MetricsIndex, roles: Roles) -> Headline:
     missing = {
         CSP5: "no predictions" if status == "evaluated" else status,
         RELEASE_NAME: "not shipped (make release)",
+        pair_ensemble(roles): "not evaluated",
     }
     models = headline_models(roles)
 
