@@ -19,6 +19,7 @@ from litshift.inference.shipped import (
     model_group,
     model_name,
 )
+from litshift.model.transformer import PRESETS
 from litshift.release.card import Member, model_card
 from tests.training_data import TEST_MODEL, config_json, write_training_inputs
 
@@ -168,6 +169,13 @@ def test_an_ensemble_ships_every_member_and_the_ensembles_own_figures(
 ) -> None:
     second = tmp_path / "release_1"
     shutil.copytree(run_dir, second)
+    # another seed, and a preset value written out as an override: the architecture is the same
+    config = json.loads((second / "config.json").read_text())
+    preset = PRESETS[config["preset"]]
+    implicit = next(k for k in ("attn_dropout", "solvent_mode") if k not in config["model"])
+    written = {**config["model"], implicit: getattr(preset, implicit)}
+    config |= {"seed": config["seed"] + 1, "model": written}
+    (second / "config.json").write_text(json.dumps(config))
     out = tmp_path / "package"
     runs = ["--run", str(run_dir), "--run", str(second)]
     # several runs need the evaluation of the ensemble: one line, nothing written
@@ -184,7 +192,7 @@ def test_an_ensemble_ships_every_member_and_the_ensembles_own_figures(
     assert not (out / "model.pt").exists()
     assert model_group(out) == sorted((out / "members").glob("*/model.pt"))
     card = (out / "MODEL_CARD.md").read_text()
-    assert "A deep ensemble of 2 runs of one recipe" in card
+    assert "A deep ensemble of 2 runs of one recipe, differing in seed:" in card
     assert "| 13C | all | 1.500 [1.250, 1.750] | 50 | 0.500 / 0.750 / 0.875 |" in card
     assert "| 13C | CDCl3 | 1.125 | 20 |  |" in card
     assert "| HOSE | 3.500 |" in card  # the evaluation's HOSE when no pipeline evaluation

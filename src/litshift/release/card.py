@@ -8,7 +8,10 @@ the ensemble as one predictor), so the card cannot drift from the checkpoints be
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any, NamedTuple
+
+from litshift.model.transformer import PRESETS
 
 __all__ = ["DATA_SOURCES", "KNOWN_LIMITS", "Member", "model_card"]
 
@@ -156,11 +159,23 @@ def _recipe_lines(member: Member) -> list[str]:
     ]
 
 
+def _resolved(config: Mapping[str, Any]) -> dict[str, Any]:
+    """A run config with its model overrides resolved against the preset, so that two runs
+    whose architectures are equal compare equal however their overrides were written."""
+    preset = PRESETS.get(config.get("preset", ""))
+    model = {**(asdict(preset) if preset else {}), **(config.get("model") or {})}
+    return {
+        **config,
+        "model": {k: tuple(v) if isinstance(v, list) else v for k, v in model.items()},
+    }
+
+
 def _differences(members: Sequence[Member]) -> list[str]:
     """The config keys (``init_from`` aside: each member starts from its own first stage) in
     which the members differ."""
-    keys = sorted({k for m in members for k in m.config} - {"init_from"})
-    return [k for k in keys if len({repr(m.config.get(k)) for m in members}) > 1]
+    configs = [_resolved(m.config) for m in members]
+    keys = sorted({k for c in configs for k in c} - {"init_from"})
+    return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
 
 
 def _ensemble_lines(members: Sequence[Member], nuclei: list[str]) -> list[str]:
@@ -172,6 +187,7 @@ def _ensemble_lines(members: Sequence[Member], nuclei: list[str]) -> list[str]:
             str(m.config.get("seed")),
             str(m.metrics["best_step"]),
             f"{m.metrics['train_seconds'] / 60:.0f}",
+            f"`{str(m.metrics.get('git_commit') or '?')[:12]}`",
             *(f"{m.metrics['test'].get(f'mae.{n}', float('nan')):.3f}" for n in nuclei),
         ]
         for m in members
@@ -186,7 +202,10 @@ def _ensemble_lines(members: Sequence[Member], nuclei: list[str]) -> list[str]:
         "",
         "Members (test MAE as each run scored itself, per atom without symmetrization):",
         "",
-        _table(rows, ["run", "seed", "best step", "minutes", *(f"test {n}" for n in nuclei)]),
+        _table(
+            rows,
+            ["run", "seed", "best step", "minutes", "commit", *(f"test {n}" for n in nuclei)],
+        ),
     ]
 
 
