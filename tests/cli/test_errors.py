@@ -203,3 +203,19 @@ def test_ingest_literature_truncated_gzip(tmp_path, capsys) -> None:
     assert err.startswith("litshift ingest-literature: error: ")
     assert "end-of-stream" in err and err.endswith("(--debug for the traceback)")
     _no_output(tmp_path, "out.parquet")
+
+
+def test_evaluate_a_folder_that_is_no_release_package(tmp_path, capsys) -> None:
+    outputs = [f"--out-{k}" for k in ("predictions", "metrics", "uncertainty")]
+    argv = ["evaluate", "--models", str(tmp_path)]
+    for option in ("--assigned", "--splits", "--literature-test", "--weak", "--conformers"):
+        argv += [option, str(tmp_path / "unused")]
+    for option in outputs:
+        argv += [option, str(tmp_path / f"{option}.parquet")]
+    argv += ["--out-summary", str(tmp_path / "summary.json")]
+    status, err = _run(argv, capsys)
+    assert status == 2
+    assert (
+        err
+        == f"litshift evaluate: error: {tmp_path} holds no members/*/model.pt (a release package)"
+    )
