@@ -1,5 +1,4 @@
 # Config validation, tracking environment and the few input functions rules share.
-import glob
 import json
 import os
 import sys

@@ -3,6 +3,11 @@
 # molecules. Outputs feed the DuckDB views eval_predictions / eval_metrics and the report.
 # --config-json carries the evaluate section (the predictors' and the scoring's settings) and
 # train.match_policy.
+from pathlib import Path
+
+from litshift.inference.shipped import release_members
+from litshift.report.roles import Roles
+
 EVALUATE = config["evaluate"]
 #: the training's count-mismatch policy: every scoring command matches molecule-level shift
 #: sets as training did
@@ -10,11 +15,10 @@ MATCH_POLICY = config["train"]["match_policy"]
 #: the release package shipped with litshift (make release): its ensemble members, scored as one
 #: predictor beside the pipeline's runs when present
 RELEASE_PACKAGE = os.path.join(workflow.basedir, "src/litshift/release")
-SHIPPED_MEMBERS = sorted(glob.glob(os.path.join(RELEASE_PACKAGE, "members", "*", "model.pt")))
+SHIPPED_MEMBERS = [str(path) for path in release_members(Path(RELEASE_PACKAGE))]
 #: the headline pair (report.roles) as one deep ensemble, when both are trained runs
-HEADLINE_ROLES = [
-    config.get("report", {}).get("roles", {}).get(role, role) for role in ("supervised", "semi")
-]
+_ROLES = Roles.from_config(config)
+HEADLINE_ROLES = [_ROLES.supervised, _ROLES.semi]
 HEADLINE_PAIR = (
     [",".join(f"results/models/{run}/model.pt" for run in HEADLINE_ROLES)]
     if set(HEADLINE_ROLES) <= set(TRAIN_RUNS)

@@ -60,11 +60,6 @@ def run(args: argparse.Namespace) -> int:
         output_dirs={"--out": args.out},
     )
     run_dirs, out = [Path(run) for run in args.run], Path(args.out)
-    if len(run_dirs) > 1 and not args.evaluation:
-        raise UsageError(
-            "several --run are a deep ensemble: give --evaluation, the litshift evaluate output "
-            "that scored them as one predictor (make release: results/release)"
-        )
     for run_dir in run_dirs:
         missing = missing_run_files(run_dir)
         if missing:

@@ -13,6 +13,7 @@ predicts their mean.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "RELEASE_DIR",
     "RELEASE_NAME",
     "default_model",
+    "ensemble_name",
     "model_group",
     "model_name",
     "release_members",
@@ -68,6 +70,11 @@ def model_group(spec: str | Path) -> list[Path]:
     return [path]
 
 
+def ensemble_name(runs: Iterable[str]) -> str:
+    """The evaluation name of the runs averaged as one predictor (``supervised+semi``)."""
+    return "+".join(runs)
+
+
 def model_name(spec: str | Path) -> str:
     """The name a predictor made from a spec (:func:`model_group`) goes by in evaluation
     tables: a release package's folder name, else the run folders of its checkpoints
@@ -75,7 +82,7 @@ def model_name(spec: str | Path) -> str:
     path = Path(str(spec))
     if path.is_dir():
         return path.name
-    return "+".join(Path(part).parent.name for part in str(spec).split(",") if part)
+    return ensemble_name(Path(part).parent.name for part in str(spec).split(",") if part)
 
 
 def default_model(workdir: Path | None = None) -> tuple[list[Path], str]:

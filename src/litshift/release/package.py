@@ -19,7 +19,7 @@ import polars as pl
 from litshift.data.io import atomic_path
 from litshift.evaluate.scoring import ASSIGNED_TEST
 from litshift.inference.predictors import CALIBRATION_FILE
-from litshift.inference.shipped import MEMBERS_DIR, RELEASE_NAME
+from litshift.inference.shipped import MEMBERS_DIR, RELEASE_NAME, ensemble_name
 from litshift.model.checkpoint import load_checkpoint
 from litshift.provenance import git_commit
 from litshift.release.card import Member, model_card
@@ -168,16 +168,16 @@ def package_release(
         Several runs without an ``evaluation`` of them.
     """
     members = [_member(run_dir) for run_dir in run_dirs]
-    # the name evaluate gives the runs as one predictor (litshift.inference.shipped.model_name)
-    name = "+".join(m.run for m in members)
+    # the name evaluate gives the runs as one predictor
+    name = ensemble_name(m.run for m in members)
     if evaluation is not None:
         test = evaluated_figures(evaluation, name)
     elif len(members) == 1:
         test = dict(members[0].metrics["test"])
     else:
         raise ValueError(
-            "an ensemble's card needs its own evaluation (--evaluation results/release, "
-            "written by the evaluate_release rule)"
+            "several --run are a deep ensemble: give --evaluation, the litshift evaluate output "
+            "that scored them as one predictor (make release: results/release)"
         )
     card = model_card(
         members,

@@ -21,7 +21,7 @@ import polars as pl
 from litshift.chem.solvents import SOLVENT_CLASSES
 from litshift.evaluate.metrics import bin_labels
 from litshift.evaluate.scoring import ASSIGNED_TEST, LITERATURE_TEST, WEAK_TEST, uncertainty_table
-from litshift.inference.shipped import RELEASE_NAME
+from litshift.inference.shipped import RELEASE_NAME, ensemble_name
 from litshift.inference.uncertainty import LEVELS, UncertaintyBin, error_vs_uncertainty
 from litshift.report.collect import (
     CURVE_METRICS,
@@ -121,7 +121,7 @@ WEAK_DATA_GAIN = 0.05
 def pair_ensemble(roles: Roles) -> str:
     """The evaluation name of the headline pair averaged, a deep ensemble of the two runs
     (``litshift.inference.shipped.model_name`` of ``supervised,semi``)."""
-    return f"{roles.supervised}+{roles.semi}"
+    return ensemble_name((roles.supervised, roles.semi))
 
 
 def headline_models(roles: Roles) -> tuple[str, ...]:
