@@ -156,6 +156,29 @@ def test_lambda_warmup_keeps_the_weak_term_out_at_first(data, tmp_path) -> None:
     assert not all(torch.equal(ramped[n], weighted[n]) for n in ramped)
 
 
+def test_nucleus_weights_scale_each_nucleus_term(data, tmp_path) -> None:
+    def one_step(name: str, **overrides):
+        # no weight decay: a head without gradient keeps its initial weights exactly
+        config = _config(
+            mode="supervised", max_steps=1, eval_every=1, weight_decay=0.0, **overrides
+        )
+        return train(config, data, tmp_path / name)
+
+    plain, muted = one_step("plain"), one_step("muted", nucleus_weights={"13C": 0.0})
+    doubled = one_step("doubled", nucleus_weights={"13C": 2.0, "1H": 5.0})
+    # the sample's training molecules carry 13C labels only
+    assert not any(example.mask[:, 0].any() for example in data.train)
+    assert doubled.history[0]["loss_atom"] == pytest.approx(2 * plain.history[0]["loss_atom"])
+    assert muted.history[0]["loss_atom"] == 0
+    torch.manual_seed(0)  # the trainer's initialization (seed 0)
+    initial = ShiftTransformer(muted.model.config).heads[1].state_dict()
+    assert muted.model.config.nuclei == ("1H", "13C")
+    assert all(torch.equal(v, muted.model.heads[1].state_dict()[n]) for n, v in initial.items())
+    assert not all(torch.equal(v, plain.model.heads[1].state_dict()[n]) for n, v in initial.items())
+    with pytest.raises(ValueError, match="train.nucleus_weights must be >= 0"):
+        TrainConfig(nucleus_weights={"13C": -1.0})
+
+
 def test_early_stopping_after_patience(data, tmp_path) -> None:
     # a zero learning rate never improves on the first evaluation
     config = _config(lr=0.0, max_steps=12, eval_every=2, patience=2)

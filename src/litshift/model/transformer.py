@@ -287,6 +287,12 @@ def _heavy_atoms(
     return packed_types, packed_coords, packed_features, packed_topology, source
 
 
+def _unpack(outputs: Tensor, source: Tensor) -> Tensor:
+    """Token outputs ``B x M x K`` -> per-atom outputs ``B x N x K`` (``source`` of
+    :func:`_heavy_atoms`)."""
+    return outputs.gather(1, source[..., None].expand(-1, -1, outputs.shape[-1]))
+
+
 class ShiftTransformer(nn.Module):
     """Per-atom shift regressor; see the module docstring for the architecture.
 
@@ -444,16 +450,16 @@ class ShiftTransformer(nn.Module):
         for block in self.blocks:
             x, pair = block(x, pair, key_padding)  # (B, N+1, D), (B, H, N+1, N+1)
         atoms = self.ln_final(x[:, 1:])  # (B, N, D)
-        if source is not None:  # every atom reads its token: its own, or its H's heavy atom
-            atoms = atoms.gather(1, source[..., None].expand(-1, -1, atoms.shape[-1]))
         pred = torch.cat([head(atoms) for head in self.heads], dim=-1)  # (B, N, K)
         if self.config.solvent_mode == "global_bias":
             pred = pred + self.solvent_offset(solvent_class)[:, None, :]  # (B, N, K)
-        if not with_log_std:
-            return pred
-        # detached: the NLL trains this head only, never the features the mean is read from
-        log_std = torch.cat([head(atoms.detach()) for head in self.scale_heads], dim=-1)
-        return pred, log_std  # (B, N, K), (B, N, K)
+        if with_log_std:  # detached: the NLL trains this head only, never the mean's features
+            log_std = torch.cat([head(atoms.detach()) for head in self.scale_heads], dim=-1)
+        if source is not None:  # the heads ran on the tokens (half the rows); every atom now
+            # reads its token's outputs: its own, or its H's heavy atom
+            pred = _unpack(pred, source)  # (B, N_atoms, K)
+            log_std = _unpack(log_std, source) if with_log_std else None
+        return (pred, log_std) if with_log_std else pred
 
     @torch.no_grad()
     def set_target_scaler(self, mean: Tensor, std: Tensor) -> None:

@@ -85,6 +85,9 @@ class TrainConfig:
     :func:`litshift.data.datasets.bucketed_indices`)."""
     ema_decay: float | None = None
     """Decay of the weight average used for validation and export (None = raw weights)."""
+    nucleus_weights: dict[str, float] = field(default_factory=dict)
+    """Weight of each nucleus' term in L_atom (missing = 1): every nucleus' mean loss counts
+    alike by default, so an atom of the rarer nucleus weighs more."""
     match_policy: str = "litshift"
     """Count-mismatch policy of L_mol (litshift.chem.matching): litshift | paper."""
     max_weak: int | None = None
@@ -106,6 +109,8 @@ class TrainConfig:
             raise ValueError(f"train.bucket_window must be >= 1, got {self.bucket_window}")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"train.ema_decay must be in (0, 1) or null, got {self.ema_decay}")
+        if any(w < 0 for w in self.nucleus_weights.values()):
+            raise ValueError(f"train.nucleus_weights must be >= 0, got {self.nucleus_weights}")
         if not 0 <= self.warmup_frac < 1:
             raise ValueError(f"train.warmup_frac must be in [0, 1), got {self.warmup_frac}")
         if not 0 <= self.lambda_warmup_frac <= 1:

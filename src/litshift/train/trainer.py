@@ -26,7 +26,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
@@ -151,18 +151,25 @@ def _merge_inputs(labeled: LabeledBatch | None, weak: WeakBatch | None) -> Model
 
 
 def labeled_loss(
-    pred: Tensor, batch: LabeledBatch, model: ShiftTransformer, kind: str, delta: float
+    pred: Tensor,
+    batch: LabeledBatch,
+    model: ShiftTransformer,
+    kind: str,
+    delta: float,
+    weights: Mapping[str, float] | None = None,
 ) -> Tensor:
-    """L_atom: mean over nuclei present in the batch of the per-nucleus masked atom loss.
+    """L_atom: mean over nuclei present in the batch of the per-nucleus masked atom loss, each
+    times its weight (``weights``: nucleus -> weight, missing = 1).
 
     ``pred`` is ``B x N x K`` in normalized units; targets are normalized here.
     """
     losses = []
-    for k in range(pred.shape[-1]):
+    for k, nucleus in enumerate(model.config.nuclei):
         mask = batch.target_mask[..., k]  # (B, N)
         if bool(mask.any()):
             target = model.normalize(batch.targets[..., k], k)  # (B, N)
-            losses.append(atom_loss(pred[..., k], target, mask, kind, delta))
+            weight = (weights or {}).get(nucleus, 1.0)
+            losses.append(weight * atom_loss(pred[..., k], target, mask, kind, delta))
     return torch.stack(losses).mean() if losses else pred.sum() * 0.0
 
 
@@ -239,7 +246,12 @@ def _losses(
     if labeled is not None:
         n_atoms = labeled.atomic_numbers.shape[1]
         l_atom = labeled_loss(
-            pred[:n_labeled, :n_atoms], labeled, model, config.loss, config.huber_delta
+            pred[:n_labeled, :n_atoms],
+            labeled,
+            model,
+            config.loss,
+            config.huber_delta,
+            config.nucleus_weights,
         )
     if weak is not None:
         n_atoms = weak.atomic_numbers.shape[1]
