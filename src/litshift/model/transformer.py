@@ -453,13 +453,17 @@ class ShiftTransformer(nn.Module):
         pred = torch.cat([head(atoms) for head in self.heads], dim=-1)  # (B, N, K)
         if self.config.solvent_mode == "global_bias":
             pred = pred + self.solvent_offset(solvent_class)[:, None, :]  # (B, N, K)
-        if with_log_std:  # detached: the NLL trains this head only, never the mean's features
-            log_std = torch.cat([head(atoms.detach()) for head in self.scale_heads], dim=-1)
+        # detached: the NLL trains this head only, never the features the mean is read from
+        log_std = (
+            torch.cat([head(atoms.detach()) for head in self.scale_heads], dim=-1)
+            if with_log_std
+            else None
+        )
         if source is not None:  # the heads ran on the tokens (half the rows); every atom now
             # reads its token's outputs: its own, or its H's heavy atom
             pred = _unpack(pred, source)  # (B, N_atoms, K)
-            log_std = _unpack(log_std, source) if with_log_std else None
-        return (pred, log_std) if with_log_std else pred
+            log_std = None if log_std is None else _unpack(log_std, source)
+        return pred if log_std is None else (pred, log_std)
 
     @torch.no_grad()
     def set_target_scaler(self, mean: Tensor, std: Tensor) -> None:

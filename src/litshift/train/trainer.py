@@ -163,12 +163,13 @@ def labeled_loss(
 
     ``pred`` is ``B x N x K`` in normalized units; targets are normalized here.
     """
+    weights = weights or {}
     losses = []
     for k, nucleus in enumerate(model.config.nuclei):
         mask = batch.target_mask[..., k]  # (B, N)
         if bool(mask.any()):
             target = model.normalize(batch.targets[..., k], k)  # (B, N)
-            weight = (weights or {}).get(nucleus, 1.0)
+            weight = weights.get(nucleus, 1.0)
             losses.append(weight * atom_loss(pred[..., k], target, mask, kind, delta))
     return torch.stack(losses).mean() if losses else pred.sum() * 0.0
 
