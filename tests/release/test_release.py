@@ -174,7 +174,8 @@ def test_an_ensemble_ships_every_member_and_the_ensembles_own_figures(
     preset = PRESETS[config["preset"]]
     implicit = next(k for k in ("attn_dropout", "solvent_mode") if k not in config["model"])
     written = {**config["model"], implicit: getattr(preset, implicit)}
-    config |= {"seed": config["seed"] + 1, "model": written}
+    # and another weight of 1H (a mixed-recipe ensemble)
+    config |= {"seed": config["seed"] + 1, "model": written, "nucleus_weights": {"1H": 0.25}}
     (second / "config.json").write_text(json.dumps(config))
     out = tmp_path / "package"
     runs = ["--run", str(run_dir), "--run", str(second)]
@@ -192,7 +193,10 @@ def test_an_ensemble_ships_every_member_and_the_ensembles_own_figures(
     assert not (out / "model.pt").exists()
     assert model_group(out) == sorted((out / "members").glob("*/model.pt"))
     card = (out / "MODEL_CARD.md").read_text()
-    assert "A deep ensemble of 2 runs of one recipe, differing in seed:" in card
+    assert "A deep ensemble of 2 runs, differing in nucleus_weights.1H, seed:" in card
+    seed = config["seed"]
+    assert f"| {run_dir.name} | {seed - 1} | default |" in card
+    assert f"| release_1 | {seed} | 0.25 |" in card
     assert "| 13C | all | 1.500 [1.250, 1.750] | 50 | 0.500 / 0.750 / 0.875 |" in card
     assert "| 13C | CDCl3 | 1.125 | 20 |  |" in card
     assert "| HOSE | 3.500 |" in card  # the evaluation's HOSE when no pipeline evaluation

@@ -179,6 +179,26 @@ def test_nucleus_weights_scale_each_nucleus_term(data, tmp_path) -> None:
         TrainConfig(nucleus_weights={"13C": -1.0})
 
 
+def test_weak_nucleus_weights_scale_each_nucleus_pairs(data, tmp_path) -> None:
+    def loss_mol(name: str, **overrides) -> float:
+        # one batch of every weak set: the sample's sets carry both nuclei
+        config = _config(
+            mode="weak_only", max_steps=1, eval_every=1, batch_weak=len(data.weak), **overrides
+        )
+        return train(config, data, tmp_path / name).history[0]["loss_mol"]
+
+    assert all(any(example.plans[k] is not None for example in data.weak) for k in (0, 1))
+    plain = loss_mol("plain")
+    doubled = {"1H": 2.0, "13C": 2.0}
+    assert loss_mol("doubled", weak_nucleus_weights=doubled) == pytest.approx(2 * plain)
+    assert 0 < loss_mol("no_1h", weak_nucleus_weights={"1H": 0.0}) < plain
+    assert loss_mol("none", weak_nucleus_weights={"1H": 0.0, "13C": 0.0}) == 0
+    # L_atom's weights leave L_mol alone
+    assert loss_mol("atom_weights", nucleus_weights=doubled) == pytest.approx(plain)
+    with pytest.raises(ValueError, match="train.weak_nucleus_weights must be >= 0"):
+        TrainConfig(weak_nucleus_weights={"1H": -1.0})
+
+
 def test_early_stopping_after_patience(data, tmp_path) -> None:
     # a zero learning rate never improves on the first evaluation
     config = _config(lr=0.0, max_steps=12, eval_every=2, patience=2)

@@ -170,21 +170,48 @@ def _resolved(config: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _differences(members: Sequence[Member]) -> list[str]:
-    """The config keys (``init_from`` aside: each member starts from its own first stage) in
-    which the members differ."""
-    configs = [_resolved(m.config) for m in members]
-    keys = sorted({k for c in configs for k in c} - {"init_from"})
-    return [k for k in keys if len({repr(c.get(k)) for c in configs}) > 1]
+def _flat(config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with its mappings (``model``, ``nucleus_weights``) one level flattened
+    (``model.dropout``), so that a difference names the setting, not the whole mapping."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, Mapping):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def _differences(configs: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The (flattened) config keys, ``init_from`` aside (each member starts from its own first
+    stage), in which the configs differ; a key one config lacks differs."""
+    flat = [_flat(_resolved(c)) for c in configs]
+    keys = sorted({k for c in flat for k in c} - {"init_from"})
+    return [k for k in keys if len({repr(c.get(k)) for c in flat}) > 1]
+
+
+def _setting(config: Mapping[str, Any], key: str) -> str:
+    value = _flat(_resolved(config)).get(key)
+    return "default" if value is None else str(value)
 
 
 def _ensemble_lines(members: Sequence[Member], nuclei: list[str]) -> list[str]:
-    """What makes the members differ, and each one's own test figures."""
-    differ = ", ".join(_differences(members)) or "nothing in their config"
+    """What makes the members differ (their settings and those of their first stages), and
+    each one's own test figures."""
+    differ = _differences([m.config for m in members])
+    bases = [m.base for m in members]
+    base_differ = (
+        [k for k in _differences([b["train_config"] for b in bases]) if k not in differ]
+        if all(b is not None for b in bases)
+        else []
+    )
+    columns = [k for k in differ if k != "seed"]
     rows = [
         [
             m.run,
             str(m.config.get("seed")),
+            *(_setting(m.config, k) for k in columns),
+            *(_setting((m.base or {}).get("train_config", {}), k) for k in base_differ),
             str(m.metrics["best_step"]),
             f"{m.metrics['train_seconds'] / 60:.0f}",
             f"`{str(m.metrics.get('git_commit') or '?')[:12]}`",
@@ -192,11 +219,13 @@ def _ensemble_lines(members: Sequence[Member], nuclei: list[str]) -> list[str]:
         ]
         for m in members
     ]
+    said = ", ".join(differ + [f"first stage {k}" for k in base_differ])
+    header = ["run", "seed", *columns, *(f"first stage {k}" for k in base_differ)]
     return [
-        f"A deep ensemble of {len(members)} runs of one recipe, differing in {differ}: the "
-        "prediction is the members' mean, the std that of their moment-matched mixture (each "
-        "member calibrated first). The recipe (the first member's; the others differ only as "
-        "said):",
+        f"A deep ensemble of {len(members)} runs, differing in {said or 'nothing in their config'}:"
+        " the prediction is the members' mean, the std that of their moment-matched mixture "
+        "(each member calibrated first). The recipe (the first member's; the others differ as "
+        "the table says):",
         "",
         *_recipe_lines(members[0]),
         "",
@@ -204,7 +233,7 @@ def _ensemble_lines(members: Sequence[Member], nuclei: list[str]) -> list[str]:
         "",
         _table(
             rows,
-            ["run", "seed", "best step", "minutes", "commit", *(f"test {n}" for n in nuclei)],
+            [*header, "best step", "minutes", "commit", *(f"test {n}" for n in nuclei)],
         ),
     ]
 

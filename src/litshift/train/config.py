@@ -88,6 +88,8 @@ class TrainConfig:
     nucleus_weights: dict[str, float] = field(default_factory=dict)
     """Weight of each nucleus' term in L_atom (missing = 1): every nucleus' mean loss counts
     alike by default, so an atom of the rarer nucleus weighs more."""
+    weak_nucleus_weights: dict[str, float] = field(default_factory=dict)
+    """Weight of each nucleus' (molecule, nucleus) pairs in L_mol (missing = 1)."""
     match_policy: str = "litshift"
     """Count-mismatch policy of L_mol (litshift.chem.matching): litshift | paper."""
     max_weak: int | None = None
@@ -109,8 +111,9 @@ class TrainConfig:
             raise ValueError(f"train.bucket_window must be >= 1, got {self.bucket_window}")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             raise ValueError(f"train.ema_decay must be in (0, 1) or null, got {self.ema_decay}")
-        if any(w < 0 for w in self.nucleus_weights.values()):
-            raise ValueError(f"train.nucleus_weights must be >= 0, got {self.nucleus_weights}")
+        for name in ("nucleus_weights", "weak_nucleus_weights"):
+            if any(w < 0 for w in getattr(self, name).values()):
+                raise ValueError(f"train.{name} must be >= 0, got {getattr(self, name)}")
         if not 0 <= self.warmup_frac < 1:
             raise ValueError(f"train.warmup_frac must be in [0, 1), got {self.warmup_frac}")
         if not 0 <= self.lambda_warmup_frac <= 1:

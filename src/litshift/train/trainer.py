@@ -175,15 +175,22 @@ def labeled_loss(
 
 
 def weak_loss(
-    pred: Tensor, batch: WeakBatch, model: ShiftTransformer, kind: str, delta: float
+    pred: Tensor,
+    batch: WeakBatch,
+    model: ShiftTransformer,
+    kind: str,
+    delta: float,
+    weights: Mapping[str, float] | None = None,
 ) -> Tensor:
-    """L_mol: mean sorted matching loss over the (molecule, nucleus) pairs with a shift set.
+    """L_mol: mean sorted matching loss over the (molecule, nucleus) pairs with a shift set,
+    each pair times its nucleus' weight (``weights``: nucleus -> weight, missing = 1).
 
     ``pred`` is ``B x N x K`` in normalized units.
     """
+    weights = weights or {}
     total = pred.sum() * 0.0
     pairs = 0
-    for k in range(pred.shape[-1]):
+    for k, nucleus in enumerate(model.config.nuclei):
         mask = batch.mask[:, k]  # (B, G)
         present = mask.any(dim=-1)  # (B,)
         if not bool(present.any()):
@@ -191,7 +198,7 @@ def weak_loss(
         pooled = torch.bmm(batch.pool[:, k], pred[..., k : k + 1]).squeeze(-1)  # (B, G)
         target = model.normalize(batch.targets[:, k], k)  # (B, G)
         per_molecule = sorted_matching_loss(pooled, target, mask, kind, delta)  # (B,)
-        total = total + per_molecule[present].sum()
+        total = total + weights.get(nucleus, 1.0) * per_molecule[present].sum()
         pairs += int(present.sum())
     return total / max(pairs, 1)
 
@@ -256,7 +263,14 @@ def _losses(
         )
     if weak is not None:
         n_atoms = weak.atomic_numbers.shape[1]
-        l_mol = weak_loss(pred[n_labeled:, :n_atoms], weak, model, config.loss, config.huber_delta)
+        l_mol = weak_loss(
+            pred[n_labeled:, :n_atoms],
+            weak,
+            model,
+            config.loss,
+            config.huber_delta,
+            config.weak_nucleus_weights,
+        )
     return l_atom, l_mol
 
 
