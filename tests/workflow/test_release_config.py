@@ -32,7 +32,8 @@ def test_each_member_fine_tunes_its_own_supervised_stage_on_all_records() -> Non
     validate(config, str(SCHEMA))
     members = config["release"]["members"]
     assert members[0] == "release" and len(members) > 1
-    seeds = set()
+    first = run_config(config["train"], members[0])
+    seeds_by_recipe: dict[str, set[int]] = {}
     for member in members:
         suffix = member.removeprefix("release")
         base = TrainConfig.from_dict(run_config(config["train"], f"release_base{suffix}"))
@@ -45,14 +46,17 @@ def test_each_member_fine_tunes_its_own_supervised_stage_on_all_records() -> Non
         assert final.model == base.model  # same architecture, or the weights could not load
         assert final.lr < base.lr and final.max_weak is None
         assert base.seed == final.seed
+        # members of one recipe differ in their seed; recipes in the loss weights and dropout
+        settings = run_config(config["train"], member)
+        recipe = {k: v for k, v in settings.items() if k not in ("seed", "init_from")}
+        seeds = seeds_by_recipe.setdefault(json.dumps(recipe, sort_keys=True), set())
+        assert base.seed not in seeds
         seeds.add(base.seed)
-        # the members differ in their seed only
-        first = run_config(config["train"], members[0])
-        assert {k for k, v in run_config(config["train"], member).items() if first[k] != v} <= {
-            "seed",
-            "init_from",
+        differ = {k for k, v in settings.items() if first.get(k) != v}
+        assert differ <= {"seed", "init_from", "model", "nucleus_weights", "weak_nucleus_weights"}
+        assert {k for k, v in settings["model"].items() if first["model"].get(k) != v} <= {
+            "dropout"
         }
-    assert len(seeds) == len(members)
     assert config["curation"]["unassigned_max_records"] is None
 
 
