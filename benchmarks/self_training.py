@@ -36,6 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # run without installing
 
 from litshift.data.datasets import LabeledExample, WeakExample  # noqa: E402
+from litshift.evaluate.metrics import sorted_pairs  # noqa: E402
 from litshift.inference.prediction import atom_mae, predict_ppm_std  # noqa: E402
 from litshift.model.checkpoint import load_model  # noqa: E402
 from litshift.model.transformer import ShiftTransformer  # noqa: E402
@@ -63,13 +64,12 @@ def pseudo_labels(
                 continue
             pooled = np.array([mean[group, n].mean() for group in plan.groups])
             std = np.array([np.sqrt(var[group, n]).mean() for group in plan.groups])
-            paired = np.empty_like(pooled)
-            paired[np.argsort(pooled, kind="stable")] = np.sort(plan.targets)
+            order, predicted, observed = sorted_pairs(pooled, plan.targets)
             counts[f"{nuclei[n]}.sets"] += 1
-            if np.all(np.abs(pooled - paired) <= k * std):
+            if np.all(np.abs(predicted - observed) <= k * std[order]):
                 counts[f"{nuclei[n]}.kept"] += 1
-                for group, shift in zip(plan.groups, paired, strict=True):
-                    targets[group, n], mask[group, n] = shift, True
+                for g, shift in zip(order, observed, strict=True):
+                    targets[plan.groups[g], n], mask[plan.groups[g], n] = shift, True
         if mask.any():
             examples.append(
                 LabeledExample(
