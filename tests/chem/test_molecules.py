@@ -77,6 +77,24 @@ def test_bad_structures_raise_with_reason() -> None:
         mol_from_molblock(PENTAVALENT_CARBON)
 
 
+@pytest.mark.parametrize(
+    ("smiles", "detail"),
+    [
+        ("C1CC", "unclosed ring"),
+        ("CC(", "syntax error at position 3"),
+        ("C(C)(C)(C)(C)C", "Explicit valence for atom # 0 C, 5, is greater than permitted"),
+        ("c1cccc1", "Can't kekulize mol. Unkekulized atoms: 0 1 2 3 4"),
+    ],
+)
+def test_invalid_smiles_says_what_rdkit_found(smiles: str, detail: str) -> None:
+    # the reason stays one category (rejects are counted per reason); the detail says why
+    with pytest.raises(MoleculeError) as caught:
+        mol_from_smiles(smiles)
+    assert str(caught.value) == "invalid SMILES"
+    assert caught.value.detail == detail
+    assert caught.value.message == f"invalid SMILES: {detail}"
+
+
 def test_keys() -> None:
     mol = mol_from_smiles("C[C@H](N)C(=O)O")
     key = inchikey(mol)

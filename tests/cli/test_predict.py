@@ -89,7 +89,12 @@ def test_single_smiles_prints_a_table(model_path, capsys) -> None:
         shift, std, lo, hi = float(row[3]), float(row[4]), float(row[5]), float(row[7])
         assert std > 0 and lo < shift < hi
     assert sorted((r[1], r[2]) for r in rows) == [("C", "13C")] * 2 + [("H", "1H")] * 6
+    capsys.readouterr()
     assert main(["predict", "--smiles", "C1CC", "--model", str(model_path)]) == 1
+    # one line that says what is wrong with the input, not only that it is wrong
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "litshift predict: failed: invalid SMILES: unclosed ring"
+    )
 
 
 def test_file_prediction_with_failures_and_svg(model_path, tmp_path) -> None:
@@ -148,6 +153,7 @@ def test_file_prediction_with_failures_and_svg(model_path, tmp_path) -> None:
         1: "invalid SMILES",
         3: "missing SMILES",
     }
+    assert failures.filter(pl.col("record_id") == 1)["excerpt"].item() == "unclosed ring | C1CC"
     assert sorted(p.name for p in (tmp_path / "svg").iterdir()) == ["00000.svg", "00002.svg"]
 
     carbons = tmp_path / "carbons.parquet"

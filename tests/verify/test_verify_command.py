@@ -38,7 +38,7 @@ def test_candidates_are_ranked_with_json_and_svg(model_path, tmp_path, capsys) -
     assert sum(c["probability"]["all"] for c in result["candidates"]) == pytest.approx(1.0)
     assert [c["rank"] for c in result["candidates"]] == [1, 2]
     reasons = {r["name"]: r["reason"] for r in result["rejected"]}
-    assert reasons["broken"] == "invalid SMILES"
+    assert reasons["broken"] == "invalid SMILES: unclosed ring"
     assert "same structure" in reasons["c1ccccc1C"]
     toluene = next(c for c in result["candidates"] if c["name"] == "Cc1ccccc1")
     assert toluene["branch"] == {"13C": "symmetry_classes", "1H": "nh_expanded"}

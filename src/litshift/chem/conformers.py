@@ -254,7 +254,7 @@ def embed(smiles: str, options: EmbedOptions, key: str | None = None) -> Conform
         try:
             mol = Chem.AddHs(mol_from_smiles(smiles))
         except MoleculeError as err:
-            raise _Failure("invalid_smiles", str(err)) from None
+            raise _Failure("invalid_smiles", err.message) from None
         z = np.array([a.GetAtomicNum() for a in mol.GetAtoms()], dtype=np.int8)
         _check_molecule(z, options)
         coords, energy, method, attempts = _embed_fragments(

@@ -9,8 +9,9 @@ who predicts for their own SMILES can therefore reproduce every index with two R
 from __future__ import annotations
 
 import hashlib
+import re
 
-from rdkit import Chem, RDLogger
+from rdkit import Chem, RDLogger, rdBase
 
 __all__ = [
     "MoleculeError",
@@ -28,7 +29,32 @@ RDLogger.DisableLog("rdApp.*")  # failures are reported as MoleculeError reasons
 
 
 class MoleculeError(ValueError):
-    """A structure RDKit cannot use; the message is the reject reason."""
+    """A structure RDKit cannot use. ``str()`` is the reject reason, a stable category (rejects
+    and skips are counted per reason); ``detail`` is what exactly is wrong, for the user."""
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        super().__init__(reason)
+        self.detail = detail
+
+    @property
+    def message(self) -> str:
+        """``"reason: detail"``, the form :func:`litshift.data.io.reject_row` splits."""
+        return f"{self}: {self.detail}" if self.detail else str(self)
+
+
+def _rdkit_complaint(log: str) -> str | None:
+    """RDKit's first error line without timestamp and input echo, plus the position it names
+    (``"unclosed ring"``, ``"syntax error at position 3"``, ``"Explicit valence for atom # 0 C,
+    5, is greater than permitted"``)."""
+    lines = [re.sub(r"^\[[\d:]+\]\s*", "", line).strip() for line in log.splitlines()]
+    lines = [line.removeprefix("SMILES Parse Error: ") for line in lines if line]
+    if not lines:
+        return None
+    first = " ".join(re.sub(r" (for input|while parsing): .*$", "", lines[0]).split())
+    position = next(
+        (m[1] for line in lines if (m := re.search(r"around position (\d+)", line))), None
+    )
+    return f"{first} at position {position}" if position else first
 
 
 def mol_from_smiles(smiles: str | None) -> Chem.Mol:
@@ -37,7 +63,9 @@ def mol_from_smiles(smiles: str | None) -> Chem.Mol:
         raise MoleculeError("missing SMILES")
     mol = Chem.MolFromSmiles(smiles.strip())
     if mol is None:
-        raise MoleculeError("invalid SMILES")
+        with rdBase.CaptureErrorLog() as capture:  # parsed again only to say why it failed
+            Chem.MolFromSmiles(smiles.strip())
+        raise MoleculeError("invalid SMILES", _rdkit_complaint(capture.messages))
     return mol
 
 

@@ -29,6 +29,7 @@ from litshift.inference.molecules import (
     PreparedMolecule,
     check_nuclei,
     domain_summary,
+    failure_message,
     has_nucleus_atom,
     predict_molecules,
     prepare,
@@ -217,18 +218,21 @@ def run(args: argparse.Namespace) -> int:
 
     prepared: list[PreparedMolecule] = []
     failures: list[dict] = []
+    messages: list[str] = []
     verdicts: list[list[str] | None] = []
     source = args.input or "--smiles"
 
-    def fail(row: int, reason: str, smiles: object) -> None:
-        failures.append(reject_row(source, str(row), STAGE, reason, str(smiles)))
+    def fail(row: int, message: str, smiles: object) -> None:
+        """``message`` is ``"reason: detail"``: the table keeps both, --smiles prints it."""
+        failures.append(reject_row(source, str(row), STAGE, message, str(smiles)))
+        messages.append(message)
 
     progress = tqdm(items, desc="embedding", unit=" molecules", disable=len(items) == 1)
     for row, (smiles, solvent) in enumerate(progress):
         try:
             molecule = prepare(row, smiles, solvent, embed_geometry, predictor.max_atoms)
         except (MoleculeError, ConformerError) as err:
-            fail(row, str(err), smiles)
+            fail(row, failure_message(err), smiles)
             continue
         if not has_nucleus_atom(molecule, nuclei):
             fail(row, f"no atom of a predicted nucleus: {', '.join(nuclei)}", smiles)
@@ -253,7 +257,7 @@ def run(args: argparse.Namespace) -> int:
             )
     if args.smiles is not None:
         if failures:
-            print(f"litshift predict: failed: {failures[0]['reason']}", file=sys.stderr)
+            print(f"litshift predict: failed: {messages[0]}", file=sys.stderr)
             return 1
         _print_table(prepared[0], rows)
         return 0

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 from rdkit import Chem
 
-from litshift.chem.conformers import Geometry
+from litshift.chem.conformers import ConformerError, Geometry
 from litshift.chem.drawing import draw_svg, heavy_atom_notes
 from litshift.chem.molecules import (
     MoleculeError,
@@ -55,6 +55,7 @@ __all__ = [
     "check_nuclei",
     "domain_summary",
     "domain_verdict",
+    "failure_message",
     "has_nucleus_atom",
     "predict_molecules",
     "prepare",
@@ -129,6 +130,11 @@ def prepare(
     return PreparedMolecule(
         input_row, str(smiles), solvent, solvent_class, user_h, mapping, structure
     )
+
+
+def failure_message(err: MoleculeError | ConformerError) -> str:
+    """The line a user reads for an input :func:`prepare` refused: reason and detail."""
+    return err.message if isinstance(err, MoleculeError) else str(err)
 
 
 def check_nuclei(predictor: ModelPredictor, nuclei: Sequence[str]) -> None:

@@ -117,7 +117,7 @@ def curate_records(
             smiles, mol_h, heavy_map = canonical_order(mol)
             key = inchikey(mol)
         except MoleculeError as err:
-            result.reject(record.record_id, str(err), record.molblock)
+            result.reject(record.record_id, err.message, record.molblock)
             continue
         try:
             record_id = int(record.record_id)

@@ -70,7 +70,7 @@ def curate_json_records(
             mol = mol_from_smiles(record.get("SMILES"))
             smiles, key = canonical_smiles(mol), inchikey(mol)
         except MoleculeError as err:
-            result.reject(record_id, str(err), str(record.get("SMILES")))
+            result.reject(record_id, err.message, str(record.get("SMILES")))
             continue
         solvents = parse_indexed_tag(record.get("Solvent"))
         temperatures = parse_indexed_tag(record.get("Temperature [K]"))

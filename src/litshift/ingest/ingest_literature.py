@@ -263,7 +263,7 @@ def _verdict(
         # the parser's reason for giving up on the list ("list cut short: ..."), when it had one
         return filters.Verdict(filters.NO_PEAKS, spectrum.reject_reason)
     if mol is None:
-        return filters.Verdict(str(mol_error))
+        return filters.Verdict(str(mol_error), mol_error.detail)
     return filters.check_spectrum(
         spectrum.nucleus,
         spectrum.peaks,

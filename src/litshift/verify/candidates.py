@@ -16,7 +16,7 @@ from rdkit import Chem
 
 from litshift.chem.conformers import ConformerError, Geometry
 from litshift.chem.molecules import MoleculeError
-from litshift.inference.molecules import PreparedMolecule, prepare
+from litshift.inference.molecules import PreparedMolecule, failure_message, prepare
 
 __all__ = ["Candidate", "prepare_candidates", "read_candidates_file"]
 
@@ -90,7 +90,7 @@ def prepare_candidates(
         try:
             molecule = prepare(row, smiles, solvent, embed, max_atoms)
         except (MoleculeError, ConformerError) as err:
-            rejected.append({"name": name, "smiles": smiles, "reason": str(err)})
+            rejected.append({"name": name, "smiles": smiles, "reason": failure_message(err)})
             continue
         canonical = molecule.structure.smiles
         if canonical in seen:
