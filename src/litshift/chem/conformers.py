@@ -98,7 +98,7 @@ class EmbedOptions:
 
     n_confs: int = field(default=1, metadata={"help": "conformers embedded and optimized"})
     keep: int = field(
-        default=1, metadata={"help": "lowest-energy conformers kept (conformer averaging: >1)"}
+        default=1, metadata={"help": "lowest-energy conformers stored (models read the first)"}
     )
     seed: int = field(default=17, metadata={"help": "global seed (per molecule: + key)"})
     max_attempts: int = field(
