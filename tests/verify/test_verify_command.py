@@ -31,7 +31,8 @@ def test_candidates_are_ranked_with_json_and_svg(model_path, tmp_path, capsys) -
     argv += ["--json", str(out), "--svg-dir", str(tmp_path / "svg")]
     assert main(argv) == 0
     printed = capsys.readouterr().out
-    assert "rank" in printed.splitlines()[0] and "rejected" in printed
+    assert printed.splitlines()[0] == "solvent CDCl3 (model class CDCl3)"
+    assert "rank" in printed.splitlines()[1] and "rejected" in printed
     result = json.loads(out.read_text())
     names = [c["name"] for c in result["candidates"]]
     assert sorted(names) == ["Cc1ccccc1", "p-xylene"]
@@ -110,3 +111,24 @@ def test_svg_marks_atoms_without_a_peak(model_path, tmp_path) -> None:
     assert any(r["nucleus"] == "13C" for r in unexplained)
     (svg,) = (tmp_path / "svg").glob("*.svg")
     assert "fill:#CCCCCC" in svg.read_text()
+
+
+def test_a_typo_in_the_solvent_and_peaks_the_structure_cannot_explain_are_said(
+    model_path, capsys
+) -> None:
+    # ethanol has two carbons: of four peaks two stay unexplained whatever the model predicts;
+    # propane's one 1H multiplet (6H) leaves protons of it without a peak
+    argv = ["verify", "--peaks", "13C: 77.2, 58.3, 30.0, 18.4", "--solvent", "xyz"]
+    assert main([*argv, "--model", str(model_path), "--smiles", "CCO"]) == 0
+    printed = capsys.readouterr()
+    assert "solvent 'xyz' not recognized; predicted as solvent class 'other'" in printed.err
+    lines = printed.out.splitlines()
+    assert lines[0] == "solvent unrecognized (model class other)"
+    assert lines[-1].startswith("13C: 2 of 4 peaks unexplained by CCO (impurity")
+
+    argv = ["verify", "--peaks", "1H: 1.3 (t, 6H)", "--solvent", "CDCl3"]
+    assert main([*argv, "--model", str(model_path), "--smiles", "CCC"]) == 0
+    printed = capsys.readouterr()
+    assert "warning" not in printed.err
+    assert printed.out.splitlines()[0] == "solvent CDCl3 (model class CDCl3)"
+    assert "atom group(s) of CCC without a peak" in printed.out.splitlines()[-1]

@@ -40,7 +40,7 @@ from litshift.inference.runtime import resolve_device
 from litshift.inference.shipped import PIPELINE_MODEL, PIPELINE_PARTNER, default_model, model_group
 from litshift.usage import UsageError, check_device, check_directory, check_input, check_output
 
-__all__ = ["configure_parser", "model_paths", "run"]
+__all__ = ["configure_parser", "model_paths", "run", "warn_unknown_solvents"]
 
 logger = logging.getLogger(__name__)
 
@@ -92,9 +92,18 @@ def _failures_path(output: Path) -> Path:
     return output.with_name(f"{output.stem}.failures{output.suffix}")
 
 
-def _unknown_solvents(texts: Sequence[str | None]) -> list[str]:
-    """Distinct solvent texts no canonical solvent matches (they are predicted as ``other``)."""
-    return sorted({str(t) for t in texts if t is not None and classify(t)[0] == UNRECOGNIZED})
+def warn_unknown_solvents(command: str, texts: Sequence[str | None], column: str) -> None:
+    """One stderr line per distinct solvent text no canonical solvent matches: it is modelled
+    as class ``other``, which a typo should not decide silently. ``column`` names where the
+    user sees the class used."""
+    known = ", ".join(s.name for s in SOLVENTS[:6])
+    for text in sorted({str(t) for t in texts if t is not None and classify(t)[0] == UNRECOGNIZED}):
+        print(
+            f"litshift {command}: warning: solvent {text!r} not recognized; predicted as solvent "
+            f"class 'other' (recognized: {known}, ... {len(SOLVENTS)} in all, see "
+            f"litshift.chem.solvents; {column} shows the class used)",
+            file=sys.stderr,
+        )
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -200,14 +209,7 @@ def _print_table(molecule: PreparedMolecule, rows: list[dict]) -> None:
 def run(args: argparse.Namespace) -> int:
     _check_arguments(args)
     items = _items(args)
-    for text in _unknown_solvents([solvent for _, solvent in items]):
-        known = ", ".join(s.name for s in SOLVENTS[:6])
-        print(
-            f"litshift predict: warning: solvent {text!r} not recognized; predicted as solvent "
-            f"class 'other' (recognized: {known}, ... {len(SOLVENTS)} in all, see "
-            "litshift.chem.solvents; the solvent_class column shows the class used)",
-            file=sys.stderr,
-        )
+    warn_unknown_solvents("predict", [solvent for _, solvent in items], "the solvent_class column")
     try:
         predictor = load_model_predictor(model_paths(args.model), resolve_device(args.device))
         predictor.batch_size = args.batch_size

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from litshift.chem.matching import POLICIES
 from litshift.chem.solvents import classify
-from litshift.cli.predict import model_paths
+from litshift.cli.predict import model_paths, warn_unknown_solvents
 from litshift.cli.predictors import add_error_model_arguments, error_model_from_args
 from litshift.data.io import atomic_path
 from litshift.inference.domain import OUT_OF_DOMAIN_STD_FACTOR
@@ -119,7 +119,9 @@ def run(args: argparse.Namespace) -> int:
         error_model = error_model_from_args(args)
     except (PeakInputError, OSError, ValueError) as err:
         raise UsageError(str(err)) from None
-    solvent, solvent_class = classify(args.solvent or measured.solvent_text)
+    solvent_text = args.solvent or measured.solvent_text
+    solvent, solvent_class = classify(solvent_text)
+    warn_unknown_solvents("verify", [solvent_text], "the first line of the output")
     items = [(smiles, smiles) for smiles in args.smiles]
     if args.candidates:
         try:
@@ -140,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except VerificationError as err:
         raise SystemExit(f"litshift verify: {err}") from None
+    print(f"solvent {solvent} (model class {solvent_class})")
     print(text_report(result.candidates, result.scores, list(result.peaks), result.rejected))
     for candidate, verdict in zip(result.candidates, result.verdicts, strict=True):
         if verdict:

@@ -14,6 +14,7 @@ import numpy as np
 from rdkit import Chem
 
 from litshift.chem.drawing import draw_svg, heavy_atom_notes
+from litshift.verify.assignment import Assignment
 from litshift.verify.candidates import Candidate
 from litshift.verify.peaks import PeakList
 from litshift.verify.scoring import COMBINED, CandidateScore
@@ -137,7 +138,29 @@ def text_report(
                 f"{_number(row['error'], 2):>7} {_number(row['z'], 1):>6}  "
                 + (atoms if row["observed"] is not None else f"{atoms} (no peak)")
             )
+        for nucleus, assignment in ranked[0].assignments.items():
+            lines += _count_notes(best.name, nucleus, assignment)
     return "\n".join(lines)
+
+
+def _count_notes(name: str, nucleus: str, assignment: Assignment) -> list[str]:
+    """One plain line each for peaks the structure cannot explain and atom groups left without
+    a peak: a single candidate always ranks first, so the table alone would not say so."""
+    peaks = [m for m in assignment.matches if m.observed is not None]
+    unexplained = sum(1 for m in peaks if not m.atoms)
+    missing = sum(1 for m in assignment.matches if m.observed is None)
+    notes = []
+    if unexplained:
+        notes.append(
+            f"{nucleus}: {unexplained} of {len(peaks)} peaks unexplained by {name} (impurity, "
+            "solvent, rotamer, or a structure with more environments)"
+        )
+    if missing:
+        notes.append(
+            f"{nucleus}: {missing} atom group(s) of {name} without a peak (overlapping or "
+            "broadened signals, or a structure with fewer environments)"
+        )
+    return notes
 
 
 def _carrier(mol_h: Chem.Mol, atom: int) -> int:
