@@ -1,6 +1,7 @@
 import pytest
 from rdkit import Chem
 
+from litshift.chem import molecules
 from litshift.chem.molecules import (
     MoleculeError,
     canonical_order,
@@ -101,3 +102,10 @@ def test_keys() -> None:
     assert len(key) == 27 and connectivity_key(key) == key[:14]
     assert connectivity_key(inchikey(mol_from_smiles("C[C@@H](N)C(=O)O"))) == connectivity_key(key)
     assert molecule_key("CCO") == molecule_key("CCO") != molecule_key("OCC")
+
+
+def test_an_rdkit_without_log_capture_still_gives_the_reason(monkeypatch) -> None:
+    monkeypatch.delattr(molecules.rdBase, "CaptureErrorLog", raising=False)
+    with pytest.raises(MoleculeError) as caught:
+        mol_from_smiles("C1CC")
+    assert caught.value.message == "invalid SMILES" and caught.value.detail is None

@@ -63,10 +63,19 @@ def mol_from_smiles(smiles: str | None) -> Chem.Mol:
         raise MoleculeError("missing SMILES")
     mol = Chem.MolFromSmiles(smiles.strip())
     if mol is None:
-        with rdBase.CaptureErrorLog() as capture:  # parsed again only to say why it failed
-            Chem.MolFromSmiles(smiles.strip())
-        raise MoleculeError("invalid SMILES", _rdkit_complaint(capture.messages))
+        raise MoleculeError("invalid SMILES", _why_invalid(smiles.strip()))
     return mol
+
+
+def _why_invalid(smiles: str) -> str | None:
+    """Parse ``smiles`` again with RDKit's error log captured (``rdBase.CaptureErrorLog``,
+    RDKit >= 2026.09; older versions give no detail)."""
+    capture_log = getattr(rdBase, "CaptureErrorLog", None)
+    if capture_log is None:
+        return None
+    with capture_log() as capture:
+        Chem.MolFromSmiles(smiles)
+    return _rdkit_complaint(capture.messages)
 
 
 def mol_from_molblock(molblock: str) -> Chem.Mol:
