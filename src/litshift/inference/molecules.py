@@ -27,7 +27,7 @@ silently.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,6 +57,7 @@ __all__ = [
     "domain_verdict",
     "failure_message",
     "has_nucleus_atom",
+    "missing_heads",
     "predict_molecules",
     "prepare",
     "to_svg",
@@ -137,10 +138,22 @@ def failure_message(err: MoleculeError | ConformerError) -> str:
     return err.message if isinstance(err, MoleculeError) else str(err)
 
 
+def missing_heads(predictor: ModelPredictor, nuclei: Iterable[str]) -> str | None:
+    """``"the model has no 31P head (it predicts 1H, 13C)"``, or None when it has them all."""
+    missing = [n for n in nuclei if n not in predictor.nuclei]
+    if not missing:
+        return None
+    return f"the model has no {', '.join(missing)} head (it predicts {', '.join(predictor.nuclei)})"
+
+
 def check_nuclei(predictor: ModelPredictor, nuclei: Sequence[str]) -> None:
-    unknown = [n for n in nuclei if n not in predictor.nuclei]
-    if unknown:
-        raise ValueError(f"the model predicts {predictor.nuclei}, not {unknown}")
+    """Refuse ``--nucleus`` values the model has no head for, saying what to do instead."""
+    missing = missing_heads(predictor, nuclei)
+    if missing:
+        raise ValueError(
+            f"{missing}; give a model trained with those nuclei (config.hetero.yaml) or leave "
+            "them out of --nuclei"
+        )
 
 
 def has_nucleus_atom(molecule: PreparedMolecule, nuclei: Sequence[str]) -> bool:

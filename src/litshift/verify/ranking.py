@@ -18,7 +18,7 @@ from typing import Any
 
 from litshift.chem.conformers import embed_geometry
 from litshift.inference.domain import OUT_OF_DOMAIN_STD_FACTOR
-from litshift.inference.molecules import domain_verdict
+from litshift.inference.molecules import domain_verdict, missing_heads
 from litshift.inference.predictors import ModelPredictor
 from litshift.verify.candidates import Candidate, prepare_candidates
 from litshift.verify.likelihood import ErrorModel
@@ -87,12 +87,11 @@ def rank_candidates(
     the others alone would rank candidates on part of the evidence), when no peak of a
     predicted nucleus is left, or when no candidate can be used.
     """
-    missing = [n for n in measured.peaks if n not in predictor.nuclei]
+    missing = missing_heads(predictor, measured.peaks)
     if missing:
         raise VerificationError(
-            f"the model has no {', '.join(missing)} head (it predicts "
-            f"{', '.join(predictor.nuclei)}); give a model trained with those nuclei "
-            "(config.hetero.yaml) or leave their peaks out"
+            f"{missing}; give a model trained with those nuclei (config.hetero.yaml) or leave "
+            "their peaks out"
         )
     peaks, residual_lines = {}, {}
     for nucleus, peak_list in measured.peaks.items():
