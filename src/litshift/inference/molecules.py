@@ -147,7 +147,7 @@ def missing_heads(predictor: ModelPredictor, nuclei: Iterable[str]) -> str | Non
 
 
 def check_nuclei(predictor: ModelPredictor, nuclei: Sequence[str]) -> None:
-    """Refuse ``--nucleus`` values the model has no head for, saying what to do instead."""
+    """Refuse ``--nuclei`` values the model has no head for, saying what to do instead."""
     missing = missing_heads(predictor, nuclei)
     if missing:
         raise ValueError(
